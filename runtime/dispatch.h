@@ -1,0 +1,21 @@
+// Dispatch tables: which kernel set runs an operation for a given algorithm on the
+// detected instruction set. Filled once; drivers never test ISA flags themselves.
+#pragma once
+
+#include <nnpack.h>
+
+#include "kernels/kernel_set.h"
+
+namespace nnjit {
+
+// The best kernel set registered for (algorithm, ISA level the hardware can run)
+// that applies to the problem; the reference set when nothing faster does.
+// wt8x8_fp16 uses the wt8x8 sets where no fp16 set is registered.
+const ConvolutionKernelSet& convolution_kernels(nnp_convolution_algorithm algorithm,
+                                                const ConvolutionProblem& problem,
+                                                const Hardware& hardware);
+const FullyConnectedKernelSet& fully_connected_kernels(const Hardware& hardware);
+const MaxPoolingKernelSet& max_pooling_kernels(const PoolingShape& shape, const Hardware& hardware);
+const ActivationKernelSet& activation_kernels(const Hardware& hardware);
+
+}  // namespace nnjit

@@ -1,0 +1,107 @@
+#include "runtime/selector.h"
+
+#include <algorithm>
+
+namespace nnjit {
+namespace {
+
+size_t max_extent(nnp_size kernel) { return std::max(kernel.width, kernel.height); }
+size_t min_extent(nnp_size kernel) { return std::min(kernel.width, kernel.height); }
+bool is_square(nnp_size kernel, size_t n) { return kernel.width == n && kernel.height == n; }
+bool is_unit_stride(nnp_size stride) { return stride.width == 1 && stride.height == 1; }
+size_t divide_round_up(size_t a, size_t b) { return (a + b - 1) / b; }
+
+// Output extent of a stride-1 convolution on the padded input.
+nnp_size unit_stride_output_size(const ConvolutionCall& c) {
+  return {c.padding.left + c.input_size.width + c.padding.right - c.kernel_size.width + 1,
+          c.padding.top + c.input_size.height + c.padding.bottom - c.kernel_size.height + 1};
+}
+
+// Tiles of `tile` x `tile` needed to cover `extent` when each yields tile - K + 1 outputs per axis.
+size_t tiles_needed(nnp_size extent, nnp_size kernel, size_t tile) {
+  return divide_round_up(extent.height, tile - kernel.height + 1) *
+         divide_round_up(extent.width, tile - kernel.width + 1);
+}
+
+// The FFT tile choice of the auto rule (both kernel extents at most 8): 8x8 tiles
+// win unless they need more than four times as many tiles as 16x16.
+bool prefer_8x8_tiles(const ConvolutionCall& c) {
+  const nnp_size extent =
+      c.operation == ConvolutionOperation::input_gradient ? c.input_size : unit_stride_output_size(c);
+  return tiles_needed(extent, c.kernel_size, 8) <= 4 * tiles_needed(extent, c.kernel_size, 16);
+}
+
+// API.md's table: may `algorithm` serve this call's shape?
+bool algorithm_serves(nnp_convolution_algorithm algorithm, const ConvolutionCall& c) {
+  const bool inference = c.operation == ConvolutionOperation::inference;
+  const bool unit_stride = is_unit_stride(c.subsampling);
+  const size_t k = max_extent(c.kernel_size);
+  switch (algorithm) {
+    case nnp_convolution_algorithm_ft8x8:
+      return k <= 8 && unit_stride;
+    case nnp_convolution_algorithm_ft16x16:
+      return k <= 16 && unit_stride;
+    case nnp_convolution_algorithm_wt8x8:
+    case nnp_convolution_algorithm_wt8x8_fp16:
+      return c.operation != ConvolutionOperation::kernel_gradient && is_square(c.kernel_size, 3) &&
+             (unit_stride || (inference && c.subsampling.width == 2 && c.subsampling.height == 2));
+    case nnp_convolution_algorithm_implicit_gemm:
+      return inference;
+    case nnp_convolution_algorithm_direct:
+      return inference && is_square(c.kernel_size, 1) && unit_stride;
+    case nnp_convolution_algorithm_auto:
+      break;
+  }
+  return false;
+}
+
+bool algorithm_takes_strategy(nnp_convolution_algorithm algorithm,
+                              nnp_convolution_transform_strategy strategy) {
+  return strategy == nnp_convolution_transform_strategy_compute ||
+         algorithm != nnp_convolution_algorithm_direct;
+}
+
+}  // namespace
+
+nnp_convolution_algorithm auto_convolution_algorithm(const ConvolutionCall& c) {
+  const nnp_size k = c.kernel_size;
+  if (c.operation == ConvolutionOperation::inference) {
+    if (!is_unit_stride(c.subsampling)) return nnp_convolution_algorithm_implicit_gemm;
+    if (is_square(k, 1)) {
+      // Our choice beyond API.md: direct cannot precompute, implicit GEMM can.
+      return c.strategy_enum() == nnp_convolution_transform_strategy_compute
+                 ? nnp_convolution_algorithm_direct
+                 : nnp_convolution_algorithm_implicit_gemm;
+    }
+    if (is_square(k, 3)) return nnp_convolution_algorithm_wt8x8;
+    if (min_extent(k) >= 2 && max_extent(k) <= 8)
+      return prefer_8x8_tiles(c) ? nnp_convolution_algorithm_ft8x8 : nnp_convolution_algorithm_ft16x16;
+    if (max_extent(k) <= 16) return nnp_convolution_algorithm_ft16x16;
+    return nnp_convolution_algorithm_implicit_gemm;
+  }
+  // output, input_gradient, kernel_gradient (stride 1). Our choice beyond API.md:
+  // kernels over 16 fit no transform tile, so auto runs them as implicit GEMM
+  // instead of failing (naming implicit_gemm explicitly is still refused here).
+  if (max_extent(k) > 16) return nnp_convolution_algorithm_implicit_gemm;
+  if (max_extent(k) > 8) return nnp_convolution_algorithm_ft16x16;
+  if (!prefer_8x8_tiles(c)) return nnp_convolution_algorithm_ft16x16;
+  if (is_square(k, 3) && c.operation != ConvolutionOperation::kernel_gradient)
+    return nnp_convolution_algorithm_wt8x8;
+  return nnp_convolution_algorithm_ft8x8;
+}
+
+nnp_status select_convolution_algorithm(const ConvolutionCall& c,
+                                        nnp_convolution_algorithm* chosen) {
+  const nnp_convolution_algorithm algorithm = c.algorithm_enum();
+  if (algorithm == nnp_convolution_algorithm_auto) {
+    *chosen = auto_convolution_algorithm(c);  // serves every valid call by construction
+    return nnp_status_success;
+  }
+  if (!algorithm_serves(algorithm, c)) return nnp_status_unsupported_algorithm;
+  if (!algorithm_takes_strategy(algorithm, c.strategy_enum()))
+    return nnp_status_unsupported_transform_strategy;
+  *chosen = algorithm;
+  return nnp_status_success;
+}
+
+}  // namespace nnjit

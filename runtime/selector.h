@@ -1,0 +1,21 @@
+// Which convolution algorithm serves a call: API.md's eligibility table for an
+// explicitly named algorithm, and the `auto` rule.
+#pragma once
+
+#include <nnpack.h>
+
+#include "runtime/validation.h"
+
+namespace nnjit {
+
+// For a validated call: the algorithm that will run, or
+// nnp_status_unsupported_algorithm (26) when the named algorithm cannot serve the
+// shape, or nnp_status_unsupported_transform_strategy (27) when it cannot apply
+// the transform strategy. `auto` always finds an algorithm.
+nnp_status select_convolution_algorithm(const ConvolutionCall& call,
+                                        nnp_convolution_algorithm* chosen);
+
+// The auto rule alone (API.md), for a validated call.
+nnp_convolution_algorithm auto_convolution_algorithm(const ConvolutionCall& call);
+
+}  // namespace nnjit
