@@ -3,6 +3,7 @@
 #include <array>
 #include <initializer_list>
 
+#include "kernels/gemm/kernel_sets.h"
 #include "kernels/reference/kernel_sets.h"
 
 namespace nnjit {
@@ -16,14 +17,19 @@ struct ConvolutionRegistration {
   Isa isa;
   const ConvolutionKernelSet* kernels;
 };
-constexpr std::initializer_list<ConvolutionRegistration> kConvolutionRegistrations = {};
+constexpr std::initializer_list<ConvolutionRegistration> kConvolutionRegistrations = {
+    {nnp_convolution_algorithm_implicit_gemm, Isa::avx2, &gemm::kConvolutionKernels},
+    {nnp_convolution_algorithm_direct, Isa::avx2, &gemm::kConvolutionKernels},
+};
 
 template <class KernelSet>
 struct Registration {
   Isa isa;
   const KernelSet* kernels;
 };
-constexpr std::initializer_list<Registration<FullyConnectedKernelSet>> kFullyConnectedRegistrations = {};
+constexpr std::initializer_list<Registration<FullyConnectedKernelSet>> kFullyConnectedRegistrations = {
+    {Isa::avx2, &gemm::kFullyConnectedKernels},
+};
 constexpr std::initializer_list<Registration<MaxPoolingKernelSet>> kMaxPoolingRegistrations = {};
 constexpr std::initializer_list<Registration<ActivationKernelSet>> kActivationRegistrations = {};
 

@@ -6,6 +6,7 @@
 #include <nnjit.h>
 #include <nnpack.h>
 
+#include "jit/kernel_cache.h"
 #include "runtime/export.h"
 #include "runtime/hardware.h"
 #include "runtime/library.h"
@@ -43,6 +44,7 @@ NNJIT_EXPORT nnp_status nnp_initialize(void) {
 NNJIT_EXPORT nnp_status nnp_deinitialize(void) {
   std::lock_guard<std::mutex> lock(g_state_mutex);
   g_initialized.store(false, std::memory_order_release);
+  jit::clear_kernel_cache();
   return nnp_status_success;
 }
 

@@ -1,0 +1,110 @@
+#include "jit/kernel_cache.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "jit/code_memory.h"
+
+namespace nnjit::jit {
+namespace {
+
+using CodeFuture = std::shared_future<std::shared_ptr<ExecutableCode>>;
+
+struct Cache {
+  std::mutex mutex;
+  std::unordered_map<KernelKey, CodeFuture, KernelKeyHash> entries;
+};
+
+Cache& cache() {
+  static Cache instance;
+  return instance;
+}
+
+// NNJIT_DUMP=DIR: write <name>.bin (raw code, for objdump -D -b binary) and <name>.txt.
+void dump(const KernelKey& key, const std::vector<uint8_t>& bytes) {
+  const char* directory = std::getenv("NNJIT_DUMP");
+  if (directory == nullptr || *directory == '\0') return;
+  const std::string base = std::string(directory) + "/" + key.name();
+  if (FILE* f = std::fopen((base + ".bin").c_str(), "wb")) {
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  }
+  if (FILE* f = std::fopen((base + ".txt").c_str(), "w")) {
+    std::fprintf(f, "name %s\nfamily %u\nisa %s\nmr %u\nnr %u\nk_unroll %u\nflags 0x%x\nversion %u\nbytes %zu\n",
+                 key.name().c_str(), unsigned(key.family), isa_name(key.isa), unsigned(key.mr),
+                 unsigned(key.nr), unsigned(key.k_unroll), unsigned(key.flags),
+                 unsigned(key.version), bytes.size());
+    std::fclose(f);
+  }
+}
+
+std::shared_ptr<ExecutableCode> build(const KernelKey& key, Generator generate) {
+  try {
+    const std::vector<uint8_t> bytes = generate(key);
+    if (bytes.empty()) return nullptr;
+    dump(key, bytes);
+    return std::shared_ptr<ExecutableCode>(ExecutableCode::create(bytes));
+  } catch (...) {
+    return nullptr;  // e.g. the emitter ran out of memory: the caller falls back
+  }
+}
+
+}  // namespace
+
+std::string KernelKey::name() const {
+  std::string n;
+  switch (family) {
+    case KernelFamily::f32_gemm: n = "f32_gemm_"; break;
+    case KernelFamily::f32_gemv: n = (flags & kFp16Weights) ? "f16f32_gemv_" : "f32_gemv_"; break;
+  }
+  n += std::to_string(mr) + "x" + std::to_string(nr) + "_u" + std::to_string(k_unroll);
+  if (flags & kAccumulate) n += "_acc";
+  if (flags & kBias) n += "_bias";
+  if (flags & kRelu) n += "_relu";
+  n += "__";
+  n += isa_name(isa);
+  return n;
+}
+
+const void* get_kernel(const KernelKey& key, Generator generate) {
+  Cache& c = cache();
+  std::promise<std::shared_ptr<ExecutableCode>> promise;
+  CodeFuture future;
+  bool generate_here = false;
+  {
+    std::lock_guard<std::mutex> lock(c.mutex);
+    auto it = c.entries.find(key);
+    if (it == c.entries.end()) {
+      future = promise.get_future().share();
+      c.entries.emplace(key, future);
+      generate_here = true;
+    } else {
+      future = it->second;
+    }
+  }
+  if (generate_here) promise.set_value(build(key, generate));
+  const std::shared_ptr<ExecutableCode>& code = future.get();
+  return code ? code->entry() : nullptr;
+}
+
+void clear_kernel_cache() {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  c.entries.clear();
+}
+
+size_t cached_kernel_count() {
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  size_t count = 0;
+  for (const auto& [key, future] : c.entries)
+    if (future.wait_for(std::chrono::seconds(0)) == std::future_status::ready && future.get()) ++count;
+  return count;
+}
+
+}  // namespace nnjit::jit

@@ -1,0 +1,52 @@
+// What identifies a generated kernel: a small value that holds everything that
+// changes the emitted bytes. It is the JIT cache's key, names the kernel in dumps
+// and profiles, and is ISA-neutral: an AArch64 generator reads the same fields.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "kernels/hardware.h"
+
+namespace nnjit::jit {
+
+// Kernel families that have generators. Append only (the value is part of dumps).
+enum class KernelFamily : uint8_t {
+  f32_gemm = 1,  // MR x NR register-blocked GEMM microkernel
+  f32_gemv = 2,  // rows x K matrix-vector product, fp32 or fp16 weights
+};
+
+// Epilogue and variant flags (bit set).
+inline constexpr uint32_t kAccumulate = 1u << 0;   // start from the existing output
+inline constexpr uint32_t kBias = 1u << 1;         // start from a per-row bias
+inline constexpr uint32_t kRelu = 1u << 2;         // max(result, 0) before storing
+inline constexpr uint32_t kFp16Weights = 1u << 3;  // weights stored as IEEE binary16 (gemv)
+
+struct KernelKey {
+  KernelFamily family = KernelFamily::f32_gemm;
+  Isa isa = Isa::reference;
+  uint8_t mr = 0;        // register tile rows
+  uint8_t nr = 0;        // register tile columns
+  uint8_t k_unroll = 1;  // K steps per loop iteration
+  uint32_t flags = 0;
+  uint16_t version = 1;  // bump when a generator's output changes
+
+  bool operator==(const KernelKey&) const = default;
+
+  // e.g. "f32_gemm_6x16_u4_bias_relu__avx2".
+  std::string name() const;
+};
+
+struct KernelKeyHash {
+  size_t operator()(const KernelKey& key) const {
+    uint64_t h = static_cast<uint64_t>(key.family);
+    for (uint64_t part : {uint64_t(key.isa), uint64_t(key.mr), uint64_t(key.nr), uint64_t(key.k_unroll),
+                          uint64_t(key.flags), uint64_t(key.version)})
+      h = h * 0x100000001b3ull ^ part;
+    return std::hash<uint64_t>{}(h);
+  }
+};
+
+}  // namespace nnjit::jit

@@ -1,0 +1,210 @@
+#include "kernels/gemm/gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include "jit/kernel_key.h"
+#include "kernels/parallel.h"
+
+namespace nnjit::gemm {
+namespace {
+
+constexpr size_t kAlignment = 64;
+
+size_t divide_round_up(size_t a, size_t b) { return (a + b - 1) / b; }
+size_t round_up(size_t a, size_t b) { return divide_round_up(a, b) * b; }
+
+// Largest A block (rows) whose mc x kc floats take at most half of L2.
+size_t max_m_chunk(size_t kc, TileShape tile, const Hardware& hw) {
+  const size_t rows = hw.l2_bytes / 2 / (kc * sizeof(float));
+  return std::max(tile.mr, rows / tile.mr * tile.mr);
+}
+
+// Relative cost of a task grid: compute spread over the threads (with the idle
+// share of the last round), plus packing, which is repeated per task row/column.
+double grid_cost(size_t m, size_t n, size_t k, size_t m_tasks, size_t n_tasks, bool a_prepacked,
+                 size_t threads) {
+  constexpr double kPackCostInFlops = 64.0;  // copying one element vs one flop of compute
+  const size_t tasks = m_tasks * n_tasks;
+  const double rounds = static_cast<double>(divide_round_up(tasks, threads));
+  const double efficiency = static_cast<double>(tasks) / (rounds * static_cast<double>(threads));
+  const double packing = (a_prepacked ? 0.0 : double(m) * double(k) * double(n_tasks)) +
+                         double(k) * double(n) * double(m_tasks);
+  return (2.0 * double(m) * double(n) * double(k) + kPackCostInFlops * packing) /
+         (efficiency * static_cast<double>(threads));
+}
+
+// Hands out one of `count` scratch slots to each running task (at most `count` run at once).
+class SlotPool {
+ public:
+  explicit SlotPool(size_t count) : free_(count >= 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1) {}
+  size_t acquire() {
+    uint64_t bits = free_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (bits == 0) {
+        bits = free_.load(std::memory_order_relaxed);
+        continue;
+      }
+      const int slot = __builtin_ctzll(bits);
+      if (free_.compare_exchange_weak(bits, bits & ~(uint64_t{1} << slot), std::memory_order_acquire))
+        return static_cast<size_t>(slot);
+    }
+  }
+  void release(size_t slot) { free_.fetch_or(uint64_t{1} << slot, std::memory_order_release); }
+
+ private:
+  std::atomic<uint64_t> free_;
+};
+
+// The microkernels one GEMM call uses, looked up once per call.
+struct Kernels {
+  GemmMicrokernel first;       // first K block: overwrite (+ bias)
+  GemmMicrokernel first_last;  // the only K block: overwrite (+ bias), ReLU
+  GemmMicrokernel middle;      // accumulate
+  GemmMicrokernel last;        // accumulate, ReLU
+};
+
+Kernels kernels_for(const GemmProblem& p, Isa isa) {
+  using jit::kAccumulate, jit::kBias, jit::kRelu;
+  const uint32_t start = p.accumulate ? kAccumulate : (p.bias != nullptr ? kBias : 0);
+  const uint32_t relu = p.relu ? kRelu : 0;
+  return {gemm_microkernel(isa, start), gemm_microkernel(isa, start | relu),
+          gemm_microkernel(isa, kAccumulate), gemm_microkernel(isa, kAccumulate | relu)};
+}
+
+struct Scratch {
+  float* a_block;     // m_chunk x kc
+  const float** a_panels;
+  float* b_panel;     // kc x NR
+  float* edge_tile;   // MR x NR
+};
+
+Scratch carve_slot(void* workspace, const GemmPlan& plan, size_t slot) {
+  auto* base = static_cast<uint8_t*>(workspace) + slot * plan.slot_bytes;
+  const size_t a_bytes = round_up(plan.m_chunk * plan.kc * sizeof(float), kAlignment);
+  const size_t pointers_bytes = round_up(plan.m_chunk / plan.tile.mr * sizeof(float*), kAlignment);
+  const size_t b_bytes = round_up(plan.kc * plan.tile.nr * sizeof(float), kAlignment);
+  Scratch s;
+  s.a_block = reinterpret_cast<float*>(base);
+  s.a_panels = reinterpret_cast<const float**>(base + a_bytes);
+  s.b_panel = reinterpret_cast<float*>(base + a_bytes + pointers_bytes);
+  s.edge_tile = reinterpret_cast<float*>(base + a_bytes + pointers_bytes + b_bytes);
+  return s;
+}
+
+// A tile that sticks out of C: run the accumulating kernel on a full-size copy, so the
+// arithmetic is the same as for whole tiles.
+void run_edge_tile(GemmMicrokernel accumulate_kernel, bool first_block, const GemmProblem& p,
+                   size_t kc, const float* a, const float* b, size_t i0, size_t j0, size_t rows,
+                   size_t cols, TileShape tile, float* edge) {
+  for (size_t r = 0; r < tile.mr; ++r) {
+    for (size_t j = 0; j < tile.nr; ++j) {
+      float start = 0.0f;
+      if (r < rows && j < cols) {
+        if (!first_block || p.accumulate) start = p.c[(i0 + r) * p.ldc + j0 + j];
+        else if (p.bias != nullptr) start = p.bias[i0 + r];
+      }
+      edge[r * tile.nr + j] = start;
+    }
+  }
+  accumulate_kernel(kc, a, b, edge, tile.nr, nullptr);
+  for (size_t r = 0; r < rows; ++r)
+    std::memcpy(p.c + (i0 + r) * p.ldc + j0, edge + r * tile.nr, cols * sizeof(float));
+}
+
+void run_task(const GemmProblem& p, const GemmPlan& plan, const Kernels& kernels, size_t m0,
+              size_t m1, size_t n0, size_t n1, const Scratch& s) {
+  const TileShape tile = plan.tile;
+  const size_t panels = divide_round_up(m1 - m0, tile.mr);
+  for (size_t k0 = 0; k0 < p.k; k0 += plan.kc) {
+    const size_t kc = std::min(plan.kc, p.k - k0);
+    const bool first = k0 == 0, last = k0 + kc == p.k;
+    const GemmMicrokernel kernel =
+        first ? (last ? kernels.first_last : kernels.first) : (last ? kernels.last : kernels.middle);
+    const GemmMicrokernel edge_kernel = last ? kernels.last : kernels.middle;
+    for (size_t i = 0; i < panels; ++i)
+      s.a_panels[i] = p.a.panel(p.a.context, m0 + i * tile.mr, k0, kc, s.a_block + i * tile.mr * kc);
+    for (size_t j0 = n0; j0 < n1; j0 += tile.nr) {
+      const float* b = p.b.panel(p.b.context, j0, k0, kc, s.b_panel);
+      const size_t cols = std::min(tile.nr, n1 - j0);
+      for (size_t i = 0; i < panels; ++i) {
+        const size_t i0 = m0 + i * tile.mr;
+        const size_t rows = std::min(tile.mr, m1 - i0);
+        if (rows == tile.mr && cols == tile.nr) {
+          kernel(kc, s.a_panels[i], b, p.c + i0 * p.ldc + j0, p.ldc,
+                 p.bias != nullptr ? p.bias + i0 : nullptr);
+        } else {
+          run_edge_tile(edge_kernel, first, p, kc, s.a_panels[i], b, i0, j0, rows, cols, tile,
+                        s.edge_tile);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+size_t gemm_kc(size_t k, const Hardware& hw) {
+  const TileShape tile = microkernel_tile(hw.isa);
+  // A and B micro-panels together in half of L1.
+  const size_t limit = std::clamp<size_t>(hw.l1d_bytes / 2 / ((tile.mr + tile.nr) * sizeof(float)) / 16 * 16,
+                                          64, 512);
+  const size_t blocks = divide_round_up(std::max<size_t>(k, 1), limit);
+  return round_up(divide_round_up(std::max<size_t>(k, 1), blocks), 4);
+}
+
+GemmPlan plan_gemm(size_t m, size_t n, size_t k, bool a_prepacked, size_t threads,
+                   const Hardware& hw) {
+  GemmPlan plan{};
+  plan.isa = hw.isa;
+  plan.tile = microkernel_tile(hw.isa);
+  plan.kc = gemm_kc(k, hw);
+  plan.slots = std::clamp<size_t>(threads, 1, 64);
+  const size_t mc = max_m_chunk(plan.kc, plan.tile, hw);
+  const size_t m_tiles = divide_round_up(m, plan.tile.mr);
+  const size_t n_tiles = divide_round_up(n, plan.tile.nr);
+  const size_t min_m_tasks = divide_round_up(m, mc);
+
+  double best = -1.0;
+  const size_t most = 8 * plan.slots;
+  for (size_t mt = min_m_tasks; mt <= std::max(min_m_tasks, std::min(m_tiles, most)); ++mt) {
+    for (size_t nt = 1; nt <= std::min(n_tiles, most); ++nt) {
+      const double cost = grid_cost(m, n, k, mt, nt, a_prepacked, plan.slots);
+      if (best < 0.0 || cost < best) {
+        best = cost;
+        plan.m_tasks = mt;
+        plan.n_tasks = nt;
+      }
+    }
+  }
+  plan.m_chunk = divide_round_up(m_tiles, plan.m_tasks) * plan.tile.mr;
+  plan.n_chunk = divide_round_up(n_tiles, plan.n_tasks) * plan.tile.nr;
+  plan.m_tasks = divide_round_up(m, plan.m_chunk);
+  plan.n_tasks = divide_round_up(n, plan.n_chunk);
+
+  plan.slot_bytes = round_up(plan.m_chunk * plan.kc * sizeof(float), kAlignment) +
+                    round_up(plan.m_chunk / plan.tile.mr * sizeof(float*), kAlignment) +
+                    round_up(plan.kc * plan.tile.nr * sizeof(float), kAlignment) +
+                    round_up(plan.tile.mr * plan.tile.nr * sizeof(float), kAlignment);
+  return plan;
+}
+
+size_t gemm_workspace_bytes(const GemmPlan& plan) { return plan.slots * plan.slot_bytes; }
+
+void run_gemm(const GemmProblem& p, const GemmPlan& plan, void* workspace, pthreadpool_t threadpool) {
+  if (p.m == 0 || p.n == 0) return;
+  const Kernels kernels = kernels_for(p, plan.isa);
+  SlotPool slots(plan.slots);
+  parallel_for(threadpool, plan.m_tasks * plan.n_tasks, [&](size_t task) {
+    const size_t m0 = task / plan.n_tasks * plan.m_chunk;
+    const size_t n0 = task % plan.n_tasks * plan.n_chunk;
+    const size_t slot = slots.acquire();
+    run_task(p, plan, kernels, m0, std::min(p.m, m0 + plan.m_chunk), n0,
+             std::min(p.n, n0 + plan.n_chunk), carve_slot(workspace, plan, slot));
+    slots.release(slot);
+  });
+}
+
+}  // namespace nnjit::gemm

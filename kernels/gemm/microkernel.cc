@@ -1,0 +1,53 @@
+// Choosing a GEMM microkernel: JIT code where a generator exists, else the reference twin.
+#include "kernels/gemm/microkernel.h"
+
+#include "jit/kernel_cache.h"
+#include "kernels/gemm/microkernel_generators.h"
+
+namespace nnjit::gemm {
+namespace {
+
+constexpr uint8_t kUnroll = 4;
+constexpr uint32_t kEpilogueFlags = jit::kAccumulate | jit::kBias | jit::kRelu;
+
+// The level whose generator serves `isa` (AVX-512 machines run the AVX2 kernel for now).
+Isa generator_isa(Isa isa) { return isa == Isa::avx512 ? Isa::avx2 : isa; }
+
+}  // namespace
+
+TileShape microkernel_tile(Isa isa) {
+  switch (generator_isa(isa)) {
+    case Isa::avx2: return {6, 16};
+    default: return {8, 8};
+  }
+}
+
+jit::KernelKey gemm_microkernel_key(Isa isa, uint32_t flags) {
+  const TileShape tile = microkernel_tile(isa);
+  jit::KernelKey key;
+  key.family = jit::KernelFamily::f32_gemm;
+  key.isa = generator_isa(isa);
+  key.mr = static_cast<uint8_t>(tile.mr);
+  key.nr = static_cast<uint8_t>(tile.nr);
+  key.k_unroll = kUnroll;
+  // Accumulate already initialises from C; bias would be ignored, so it is not part of the key.
+  key.flags = (flags & jit::kAccumulate) ? (flags & (jit::kAccumulate | jit::kRelu)) : (flags & kEpilogueFlags);
+  return key;
+}
+
+GemmMicrokernel jit_gemm_microkernel(Isa isa, uint32_t flags) {
+  const jit::KernelKey key = gemm_microkernel_key(isa, flags);
+  jit::Generator generator = nullptr;
+#if NNJIT_X64_JIT
+  if (key.isa == Isa::avx2) generator = generate_gemm_avx2;
+#endif
+  if (generator == nullptr) return nullptr;
+  return reinterpret_cast<GemmMicrokernel>(const_cast<void*>(jit::get_kernel(key, generator)));
+}
+
+GemmMicrokernel gemm_microkernel(Isa isa, uint32_t flags) {
+  if (GemmMicrokernel kernel = jit_gemm_microkernel(isa, flags)) return kernel;
+  return reference_gemm_microkernel(microkernel_tile(isa), flags);
+}
+
+}  // namespace nnjit::gemm

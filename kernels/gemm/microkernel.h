@@ -1,0 +1,43 @@
+// The GEMM microkernel: one MR x NR tile of C from packed panels of A and B.
+//
+//   C[i][j] = init[i][j] + sum over k < kc of a[k*MR + i] * b[k*NR + j],
+//   init = C itself (accumulate), bias[i] (bias), or 0; then max(., 0) if relu.
+//
+// Products are added one k at a time, in increasing k, with fused multiply-adds,
+// so every implementation (JIT or reference twin) gives the same bits. `ldc` is
+// C's row stride in elements; `bias` is read only with the bias flag.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "jit/kernel_key.h"
+#include "kernels/hardware.h"
+
+namespace nnjit::gemm {
+
+using GemmMicrokernel = void (*)(size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                                 const float* bias);
+
+// Register tile of an ISA's microkernel.
+struct TileShape {
+  size_t mr;
+  size_t nr;
+};
+TileShape microkernel_tile(Isa isa);
+
+// The microkernel for `isa` with the given epilogue flags (jit::kAccumulate,
+// jit::kBias, jit::kRelu): generated code when the JIT can serve it, else the
+// reference twin of the same tile shape.
+GemmMicrokernel gemm_microkernel(Isa isa, uint32_t flags);
+
+// The reference twin for a tile shape and flags (used when the JIT cannot serve, and in tests).
+GemmMicrokernel reference_gemm_microkernel(TileShape tile, uint32_t flags);
+
+// The JIT microkernel alone; nullptr if this ISA has no generator or generation failed.
+GemmMicrokernel jit_gemm_microkernel(Isa isa, uint32_t flags);
+
+// The cache key of the JIT microkernel for `isa` and `flags`.
+jit::KernelKey gemm_microkernel_key(Isa isa, uint32_t flags);
+
+}  // namespace nnjit::gemm

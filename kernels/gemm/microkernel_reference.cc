@@ -1,0 +1,47 @@
+// Reference twins of the JIT GEMM microkernels: the definition in microkernel.h, in C++.
+#include <cmath>
+
+#include "jit/kernel_key.h"
+#include "kernels/gemm/microkernel.h"
+
+namespace nnjit::gemm {
+namespace {
+
+template <size_t MR, size_t NR, uint32_t Flags>
+void reference_microkernel(size_t kc, const float* a, const float* b, float* c, size_t ldc,
+                           const float* bias) {
+  float acc[MR][NR];
+  for (size_t i = 0; i < MR; ++i)
+    for (size_t j = 0; j < NR; ++j)
+      acc[i][j] = (Flags & jit::kAccumulate) ? c[i * ldc + j] : (Flags & jit::kBias) ? bias[i] : 0.0f;
+  for (size_t k = 0; k < kc; ++k)
+    for (size_t i = 0; i < MR; ++i)
+      for (size_t j = 0; j < NR; ++j) acc[i][j] = std::fma(a[k * MR + i], b[k * NR + j], acc[i][j]);
+  for (size_t i = 0; i < MR; ++i)
+    for (size_t j = 0; j < NR; ++j)
+      c[i * ldc + j] = (Flags & jit::kRelu) ? (acc[i][j] > 0.0f ? acc[i][j] : 0.0f) : acc[i][j];
+}
+
+template <size_t MR, size_t NR>
+GemmMicrokernel for_flags(uint32_t flags) {
+  using jit::kAccumulate, jit::kBias, jit::kRelu;
+  switch (flags & (kAccumulate | kBias | kRelu)) {
+    case 0: return reference_microkernel<MR, NR, 0>;
+    case kRelu: return reference_microkernel<MR, NR, kRelu>;
+    case kBias: return reference_microkernel<MR, NR, kBias>;
+    case kBias | kRelu: return reference_microkernel<MR, NR, kBias | kRelu>;
+    default:  // accumulate wins over bias
+      return (flags & kRelu) ? reference_microkernel<MR, NR, kAccumulate | kRelu>
+                             : reference_microkernel<MR, NR, kAccumulate>;
+  }
+}
+
+}  // namespace
+
+GemmMicrokernel reference_gemm_microkernel(TileShape tile, uint32_t flags) {
+  if (tile.mr == 6 && tile.nr == 16) return for_flags<6, 16>(flags);
+  if (tile.mr == 8 && tile.nr == 8) return for_flags<8, 8>(flags);
+  return nullptr;
+}
+
+}  // namespace nnjit::gemm

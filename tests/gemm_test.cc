@@ -1,0 +1,283 @@
+// GEMM family: microkernels against their reference twins, the blocked driver against a
+// double-precision product, thread-count independence, and the GEMV kernels.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "jit/kernel_key.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/gemm/gemv.h"
+#include "kernels/gemm/microkernel.h"
+#include "kernels/gemm/pack.h"
+#include "runtime/hardware.h"
+
+namespace nnjit::gemm {
+namespace {
+
+constexpr uint32_t kSeed = 20261125;
+constexpr double kUnitRoundoff = 1.0 / (1 << 24);
+
+std::vector<float> random_vector(size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+Hardware this_machine() { return detect_hardware(nullptr); }
+
+struct AlignedFree {
+  void operator()(void* p) const { std::free(p); }
+};
+using AlignedBuffer = std::unique_ptr<void, AlignedFree>;
+AlignedBuffer aligned(size_t bytes) { return AlignedBuffer(std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64)); }
+
+// ---- microkernel --------------------------------------------------------------------
+
+class MicrokernelTest : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(MicrokernelTest, JitMatchesReferenceTwinBitForBit) {
+  const Hardware hw = this_machine();
+  const uint32_t flags = GetParam();
+  const GemmMicrokernel jit = jit_gemm_microkernel(hw.isa, flags);
+  if (jit == nullptr) GTEST_SKIP() << "no JIT microkernel for " << isa_name(hw.isa);
+  const TileShape tile = microkernel_tile(hw.isa);
+  const GemmMicrokernel twin = reference_gemm_microkernel(tile, flags);
+  ASSERT_NE(twin, nullptr);
+  std::mt19937 rng(kSeed);
+  for (size_t kc : {0u, 1u, 2u, 3u, 4u, 5u, 7u, 8u, 13u, 64u, 257u}) {
+    const std::vector<float> a = random_vector(kc * tile.mr + 1, rng);
+    const std::vector<float> b = random_vector(kc * tile.nr + 1, rng);
+    const std::vector<float> bias = random_vector(tile.mr, rng);
+    const size_t ldc = tile.nr + 3;  // C wider than the tile: the kernel must keep to its columns
+    const std::vector<float> c0 = random_vector(tile.mr * ldc, rng);
+    std::vector<float> c_jit = c0, c_twin = c0;
+    jit(kc, a.data(), b.data(), c_jit.data(), ldc, bias.data());
+    twin(kc, a.data(), b.data(), c_twin.data(), ldc, bias.data());
+    for (size_t i = 0; i < c0.size(); ++i) {
+      ASSERT_EQ(c_jit[i], c_twin[i]) << "kc=" << kc << " element " << i;
+      if (i % ldc >= tile.nr) ASSERT_EQ(c_jit[i], c0[i]) << "wrote outside the tile";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Epilogues, MicrokernelTest,
+                         ::testing::Values(0u, jit::kBias, jit::kRelu, jit::kBias | jit::kRelu,
+                                           jit::kAccumulate, jit::kAccumulate | jit::kRelu));
+
+TEST(Microkernel, ReferenceTwinFollowsTheDefinition) {
+  const TileShape tile{6, 16};
+  std::mt19937 rng(kSeed);
+  const size_t kc = 9;
+  const std::vector<float> a = random_vector(kc * tile.mr, rng), b = random_vector(kc * tile.nr, rng);
+  const std::vector<float> bias = random_vector(tile.mr, rng), c0 = random_vector(tile.mr * tile.nr, rng);
+  for (uint32_t flags : {0u, jit::kBias, jit::kAccumulate | jit::kRelu}) {
+    std::vector<float> c = c0;
+    reference_gemm_microkernel(tile, flags)(kc, a.data(), b.data(), c.data(), tile.nr, bias.data());
+    for (size_t i = 0; i < tile.mr; ++i) {
+      for (size_t j = 0; j < tile.nr; ++j) {
+        double expected = (flags & jit::kAccumulate) ? c0[i * tile.nr + j] : (flags & jit::kBias) ? bias[i] : 0.0;
+        double magnitude = std::fabs(expected);
+        for (size_t k = 0; k < kc; ++k) {
+          expected += double(a[k * tile.mr + i]) * b[k * tile.nr + j];
+          magnitude += std::fabs(double(a[k * tile.mr + i]) * b[k * tile.nr + j]);
+        }
+        if (flags & jit::kRelu) expected = std::max(expected, 0.0);
+        EXPECT_NEAR(c[i * tile.nr + j], expected, (kc + 1) * kUnitRoundoff * magnitude + 1e-30);
+      }
+    }
+  }
+}
+
+// ---- blocked GEMM --------------------------------------------------------------------
+
+struct Shape {
+  size_t m, n, k;
+};
+
+// Runs C = A*B (+bias, relu) with A row-major (or packed ahead) and B row-major.
+std::vector<float> run(const Shape& s, const std::vector<float>& a, const std::vector<float>& b,
+                       const float* bias, bool relu, bool prepack, size_t threads, pthreadpool_t pool,
+                       const Hardware& hw, std::vector<float> c) {
+  const TileShape tile = microkernel_tile(hw.isa);
+  const GemmPlan plan = plan_gemm(s.m, s.n, s.k, prepack, threads, hw);
+  AlignedBuffer workspace = aligned(gemm_workspace_bytes(plan));
+  const RowMajorA row_major{a.data(), s.m, s.k, s.k, tile.mr};
+  std::vector<float> packed(prepacked_a_floats(s.m, s.k, tile.mr) + 1);
+  if (prepack) pack_a_ahead(row_major, plan.kc, packed.data());
+  const PrepackedA prepacked{packed.data(), s.m, s.k, plan.kc, tile.mr};
+  const RowMajorB row_major_b{b.data(), s.k, s.n, s.n, tile.nr};
+  const GemmProblem p{s.m, s.n, s.k, prepack ? prepacked.source() : row_major.source(), row_major_b.source(),
+                      c.data(), s.n, bias, false, relu, prepack};
+  run_gemm(p, plan, workspace.get(), pool);
+  return c;
+}
+
+void expect_product(const Shape& s, const std::vector<float>& a, const std::vector<float>& b,
+                    const float* bias, bool relu, const std::vector<float>& c) {
+  for (size_t i = 0; i < s.m; ++i) {
+    for (size_t j = 0; j < s.n; ++j) {
+      double exact = bias ? bias[i] : 0.0, magnitude = std::fabs(exact);
+      for (size_t k = 0; k < s.k; ++k) {
+        exact += double(a[i * s.k + k]) * b[k * s.n + j];
+        magnitude += std::fabs(double(a[i * s.k + k]) * b[k * s.n + j]);
+      }
+      if (relu) exact = std::max(exact, 0.0);
+      // Recursive summation of k+1 terms: |error| <= (k+1) u sum|terms|.
+      ASSERT_NEAR(c[i * s.n + j], exact, (s.k + 1) * kUnitRoundoff * magnitude + 1e-30)
+          << "m=" << s.m << " n=" << s.n << " k=" << s.k << " at (" << i << "," << j << ")";
+    }
+  }
+}
+
+class GemmShapes : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(GemmShapes, MatchesDoublePrecisionProduct) {
+  const Shape s = GetParam();
+  const Hardware hw = this_machine();
+  std::mt19937 rng(kSeed + static_cast<uint32_t>(s.m * 31 + s.n * 7 + s.k));
+  const std::vector<float> a = random_vector(s.m * s.k, rng), b = random_vector(s.k * s.n, rng);
+  const std::vector<float> bias = random_vector(s.m, rng);
+  const std::vector<float> nan_c(s.m * s.n, NAN);
+  for (bool prepack : {false, true}) {
+    for (bool relu : {false, true}) {
+      const float* bias_or_null = relu ? bias.data() : nullptr;
+      expect_product(s, a, b, bias_or_null, relu,
+                     run(s, a, b, bias_or_null, relu, prepack, 1, nullptr, hw, nan_c));
+    }
+  }
+}
+
+TEST_P(GemmShapes, IdenticalForOneAndTwoThreads) {
+  const Shape s = GetParam();
+  const Hardware hw = this_machine();
+  std::mt19937 rng(kSeed);
+  const std::vector<float> a = random_vector(s.m * s.k, rng), b = random_vector(s.k * s.n, rng);
+  const std::vector<float> bias = random_vector(s.m, rng);
+  const std::vector<float> c0(s.m * s.n, NAN);
+  pthreadpool_t two = pthreadpool_create(2);
+  ASSERT_NE(two, nullptr);
+  for (bool prepack : {false, true}) {
+    const std::vector<float> one_thread = run(s, a, b, bias.data(), true, prepack, 1, nullptr, hw, c0);
+    const std::vector<float> two_threads = run(s, a, b, bias.data(), true, prepack, 2, two, hw, c0);
+    ASSERT_EQ(0, std::memcmp(one_thread.data(), two_threads.data(), one_thread.size() * sizeof(float)));
+  }
+  pthreadpool_destroy(two);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EdgesAndPrimes, GemmShapes,
+    ::testing::Values(Shape{1, 1, 1}, Shape{6, 16, 1}, Shape{5, 15, 3}, Shape{7, 17, 5}, Shape{6, 16, 4},
+                      Shape{12, 32, 8}, Shape{13, 33, 9}, Shape{1, 100, 37}, Shape{100, 1, 37},
+                      Shape{31, 47, 293}, Shape{64, 49, 576}, Shape{17, 257, 700}, Shape{97, 89, 83},
+                      Shape{2, 3, 1031}));
+
+TEST(Gemm, AccumulateAddsToC) {
+  const Hardware hw = this_machine();
+  const Shape s{13, 21, 300};
+  std::mt19937 rng(kSeed);
+  const std::vector<float> a = random_vector(s.m * s.k, rng), b = random_vector(s.k * s.n, rng);
+  const std::vector<float> c0 = random_vector(s.m * s.n, rng);
+  const TileShape tile = microkernel_tile(hw.isa);
+  const GemmPlan plan = plan_gemm(s.m, s.n, s.k, false, 1, hw);
+  AlignedBuffer workspace = aligned(gemm_workspace_bytes(plan));
+  const RowMajorA ra{a.data(), s.m, s.k, s.k, tile.mr};
+  const RowMajorB rb{b.data(), s.k, s.n, s.n, tile.nr};
+  std::vector<float> c = c0;
+  run_gemm({s.m, s.n, s.k, ra.source(), rb.source(), c.data(), s.n, nullptr, true, false, false}, plan,
+           workspace.get(), nullptr);
+  for (size_t i = 0; i < s.m; ++i)
+    for (size_t j = 0; j < s.n; ++j) {
+      double exact = c0[i * s.n + j], magnitude = std::fabs(exact);
+      for (size_t k = 0; k < s.k; ++k) {
+        exact += double(a[i * s.k + k]) * b[k * s.n + j];
+        magnitude += std::fabs(double(a[i * s.k + k]) * b[k * s.n + j]);
+      }
+      ASSERT_NEAR(c[i * s.n + j], exact, (s.k + 1) * kUnitRoundoff * magnitude);
+    }
+}
+
+TEST(Gemm, KBlockDependsOnlyOnKAndHardware) {
+  const Hardware hw = this_machine();
+  for (size_t k : {1u, 100u, 1000u, 4608u}) {
+    const size_t kc = gemm_kc(k, hw);
+    EXPECT_EQ(kc, plan_gemm(7, 9, k, false, 1, hw).kc);
+    EXPECT_EQ(kc, plan_gemm(700, 3000, k, true, 2, hw).kc);
+    EXPECT_GE(kc, std::min<size_t>(k, 4));
+  }
+}
+
+// ---- GEMV ----------------------------------------------------------------------------
+
+uint16_t float_to_half_exact(float x) {  // for values that are exactly representable
+  if (x == 0.0f) return std::signbit(x) ? 0x8000 : 0;
+  const uint16_t sign = std::signbit(x) ? 0x8000 : 0;
+  int exponent;
+  const float mantissa = std::frexp(std::fabs(x), &exponent);  // x = m * 2^e, m in [0.5, 1)
+  if (exponent - 1 < -14) return sign | static_cast<uint16_t>(std::ldexp(std::fabs(x), 24));
+  return sign | static_cast<uint16_t>((exponent - 1 + 15) << 10) |
+         static_cast<uint16_t>(std::ldexp(mantissa * 2 - 1, 10));
+}
+
+TEST(Gemv, JitMatchesDoublePrecisionForEveryTail) {
+  const Hardware hw = this_machine();
+  for (bool fp16 : {false, true}) {
+    const GemvKernel jit = jit_gemv_kernel(hw.isa, fp16);
+    if (jit == nullptr) GTEST_SKIP() << "no JIT GEMV for " << isa_name(hw.isa);
+    std::mt19937 rng(kSeed);
+    for (size_t k : {0u, 1u, 7u, 8u, 9u, 15u, 16u, 17u, 31u, 33u, 100u, 1001u}) {
+      const size_t stride = k + 3;
+      std::vector<float> w = random_vector(kGemvRows * stride, rng);
+      std::vector<uint16_t> w16(w.size());
+      for (size_t i = 0; i < w.size(); ++i) {
+        // Round weights to multiples of 2^-10 so they are exact in fp16, including subnormal-free range.
+        w[i] = std::round(w[i] * 1024.0f) / 1024.0f;
+        w16[i] = float_to_half_exact(w[i]);
+      }
+      const std::vector<float> x = random_vector(k + 1, rng);
+      float y[kGemvRows] = {NAN, NAN, NAN, NAN};
+      jit(k, fp16 ? static_cast<const void*>(w16.data()) : w.data(), stride, x.data(), y);
+      for (size_t r = 0; r < kGemvRows; ++r) {
+        double exact = 0, magnitude = 0;
+        for (size_t i = 0; i < k; ++i) {
+          exact += double(w[r * stride + i]) * x[i];
+          magnitude += std::fabs(double(w[r * stride + i]) * x[i]);
+        }
+        ASSERT_NEAR(y[r], exact, (k + 1) * kUnitRoundoff * magnitude + 1e-30)
+            << "fp16=" << fp16 << " k=" << k << " row " << r;
+      }
+    }
+  }
+}
+
+TEST(Gemv, ThreadedDriverCoversEveryRow) {
+  const Hardware hw = this_machine();
+  pthreadpool_t two = pthreadpool_create(2);
+  std::mt19937 rng(kSeed);
+  for (size_t rows : {1u, 3u, 4u, 5u, 63u, 64u, 65u, 130u}) {
+    const size_t k = 37;
+    const std::vector<float> w = random_vector(rows * k, rng), x = random_vector(k, rng);
+    std::vector<float> y1(rows, NAN), y2(rows, NAN);
+    gemv(rows, k, w.data(), false, x.data(), y1.data(), nullptr, hw);
+    gemv(rows, k, w.data(), false, x.data(), y2.data(), two, hw);
+    for (size_t r = 0; r < rows; ++r) {
+      double exact = 0, magnitude = 0;
+      for (size_t i = 0; i < k; ++i) {
+        exact += double(w[r * k + i]) * x[i];
+        magnitude += std::fabs(double(w[r * k + i]) * x[i]);
+      }
+      ASSERT_NEAR(y1[r], exact, (k + 1) * kUnitRoundoff * magnitude) << rows << " rows, row " << r;
+      ASSERT_EQ(y1[r], y2[r]);
+    }
+  }
+  pthreadpool_destroy(two);
+}
+
+}  // namespace
+}  // namespace nnjit::gemm
