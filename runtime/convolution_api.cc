@@ -16,19 +16,6 @@ namespace {
 
 constexpr nnp_size kUnitStride = {1, 1};
 
-ConvolutionProblem problem_of(const ConvolutionCall& c) {
-  return {c.operation,
-          c.batch_size,
-          c.input_channels,
-          c.output_channels,
-          c.input_size,
-          c.padding,
-          c.kernel_size,
-          c.subsampling,
-          c.activation == nnp_activation_relu,
-          c.strategy_enum()};
-}
-
 // Everything after argument checks: selection, workspace protocol, the kernel set.
 nnp_status run_convolution(const ConvolutionCall& call, const ConvolutionTensors& tensors,
                            void* workspace_buffer, size_t* workspace_size,
@@ -36,11 +23,11 @@ nnp_status run_convolution(const ConvolutionCall& call, const ConvolutionTensors
   const auto start = std::chrono::steady_clock::now();
   nnp_status status = validate_convolution(call);
   if (status != nnp_status_success) return status;
+  const Hardware& hw = hardware();
   nnp_convolution_algorithm algorithm;
-  status = select_convolution_algorithm(call, &algorithm);
+  status = select_convolution_algorithm(call, hw, &algorithm);
   if (status != nnp_status_success) return status;
 
-  const Hardware& hw = hardware();
   const ConvolutionProblem problem = problem_of(call);
   const ConvolutionKernelSet& kernels = convolution_kernels(algorithm, problem, hw);
   const bool precompute = call.strategy == nnp_convolution_transform_strategy_precompute;
@@ -161,7 +148,7 @@ NNJIT_EXPORT nnp_status nnp_ext_convolution_algorithm(
   nnp_status status = validate_convolution(call);
   if (status != nnp_status_success) return status;
   nnp_convolution_algorithm selected;
-  status = select_convolution_algorithm(call, &selected);
+  status = select_convolution_algorithm(call, hardware(), &selected);
   if (status == nnp_status_success && chosen != nullptr) *chosen = selected;
   return status;
 }

@@ -93,6 +93,11 @@ const ConvolutionKernelSet& convolution_kernels(nnp_convolution_algorithm algori
   return reference::kConvolutionKernels;
 }
 
+bool has_fast_convolution_kernels(nnp_convolution_algorithm algorithm, const ConvolutionProblem& problem,
+                                  const Hardware& hardware) {
+  return &convolution_kernels(algorithm, problem, hardware) != &reference::kConvolutionKernels;
+}
+
 const FullyConnectedKernelSet& fully_connected_kernels(const Hardware& hardware) {
   return best_of(kFullyConnectedRegistrations, reference::kFullyConnectedKernels, hardware, kAlways);
 }

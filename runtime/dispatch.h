@@ -14,6 +14,9 @@ namespace nnjit {
 const ConvolutionKernelSet& convolution_kernels(nnp_convolution_algorithm algorithm,
                                                 const ConvolutionProblem& problem,
                                                 const Hardware& hardware);
+// True when something faster than the reference set serves (algorithm, problem) here.
+bool has_fast_convolution_kernels(nnp_convolution_algorithm algorithm, const ConvolutionProblem& problem,
+                                  const Hardware& hardware);
 const FullyConnectedKernelSet& fully_connected_kernels(const Hardware& hardware);
 const MaxPoolingKernelSet& max_pooling_kernels(const PoolingShape& shape, const Hardware& hardware);
 const ActivationKernelSet& activation_kernels(const Hardware& hardware);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "runtime/dispatch.h"
+
 namespace nnjit {
 namespace {
 
@@ -90,11 +92,21 @@ nnp_convolution_algorithm auto_convolution_algorithm(const ConvolutionCall& c) {
   return nnp_convolution_algorithm_ft8x8;
 }
 
-nnp_status select_convolution_algorithm(const ConvolutionCall& c,
+ConvolutionProblem problem_of(const ConvolutionCall& c) {
+  return {c.operation,      c.batch_size,  c.input_channels, c.output_channels,
+          c.input_size,     c.padding,     c.kernel_size,    c.subsampling,
+          c.activation == nnp_activation_relu, c.strategy_enum()};
+}
+
+nnp_status select_convolution_algorithm(const ConvolutionCall& c, const Hardware& hardware,
                                         nnp_convolution_algorithm* chosen) {
   const nnp_convolution_algorithm algorithm = c.algorithm_enum();
   if (algorithm == nnp_convolution_algorithm_auto) {
     *chosen = auto_convolution_algorithm(c);  // serves every valid call by construction
+    const ConvolutionProblem problem = problem_of(c);
+    if (!has_fast_convolution_kernels(*chosen, problem, hardware) &&
+        has_fast_convolution_kernels(nnp_convolution_algorithm_implicit_gemm, problem, hardware))
+      *chosen = nnp_convolution_algorithm_implicit_gemm;
     return nnp_status_success;
   }
   if (!algorithm_serves(algorithm, c)) return nnp_status_unsupported_algorithm;

@@ -4,6 +4,7 @@
 
 #include <nnpack.h>
 
+#include "kernels/hardware.h"
 #include "runtime/validation.h"
 
 namespace nnjit {
@@ -11,9 +12,14 @@ namespace nnjit {
 // For a validated call: the algorithm that will run, or
 // nnp_status_unsupported_algorithm (26) when the named algorithm cannot serve the
 // shape, or nnp_status_unsupported_transform_strategy (27) when it cannot apply
-// the transform strategy. `auto` always finds an algorithm.
-nnp_status select_convolution_algorithm(const ConvolutionCall& call,
+// the transform strategy. `auto` always finds an algorithm: API.md's rule, except
+// that when the rule's algorithm has no fast kernels on this hardware and implicit
+// GEMM has, implicit GEMM runs instead (the faster of the two here).
+nnp_status select_convolution_algorithm(const ConvolutionCall& call, const Hardware& hardware,
                                         nnp_convolution_algorithm* chosen);
+
+// The kernel-level description of a validated call.
+ConvolutionProblem problem_of(const ConvolutionCall& call);
 
 // The auto rule alone (API.md), for a validated call.
 nnp_convolution_algorithm auto_convolution_algorithm(const ConvolutionCall& call);

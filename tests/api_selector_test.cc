@@ -314,3 +314,34 @@ TEST(Selector, BatchAndSubsamplingArguments) {
 }
 
 }  // namespace
+
+// With the machine's own kernels (this test runs without NNJIT_ISA=reference): auto may
+// replace the rule's choice by implicit GEMM when the rule's algorithm has no fast kernels
+// here and implicit GEMM has; nothing else may change, and explicit algorithms never change.
+TEST(TunedAuto, RuleChoiceOrImplicitGemm) {
+  const size_t inputs[] = {5, 13, 33};
+  const size_t kernels[] = {1, 2, 3, 5, 8, 9, 16};
+  size_t checked = 0;
+  for (Operation op : {kOutput, kInputGradient, kKernelGradient, kInference}) {
+    for (size_t ih : inputs) {
+      for (size_t kh : kernels) {
+        for (size_t kw : kernels) {
+          const size_t pad = std::min(kh, kw) > 1 ? 1 : 0;
+          const Shape s{ih, 31, pad, kh, kw};
+          if (ih + 2 * pad < kh) continue;
+          SCOPED_TRACE(Describe(op, s, nnp_convolution_transform_strategy_compute));
+          Algorithm chosen = static_cast<Algorithm>(7);
+          ASSERT_EQ(Ask(op, kAuto, s, &chosen), nnp_status_success);
+          const Algorithm rule = ExpectedAuto(op, s);
+          if (chosen != rule) EXPECT_EQ(int(chosen), int(kGemm));
+          for (Algorithm a : kAllExplicit) {
+            Algorithm echoed = static_cast<Algorithm>(7);
+            if (Ask(op, a, s, &echoed) == nnp_status_success) EXPECT_EQ(int(echoed), int(a));
+          }
+          checked++;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 100u);
+}

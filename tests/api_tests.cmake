@@ -10,6 +10,11 @@ nnjit_add_api_test(api_status_test status api_status_test.cc)
 nnjit_add_api_test(api_status_enum_test status api_status_test.cc)
 target_compile_definitions(api_status_enum_test PRIVATE API_STATUS_OUT_OF_RANGE_ENUMS=1)
 nnjit_add_api_test(api_selector_test status api_selector_test.cc)
+# API.md's auto rule is checked with the portable kernels only (the tuned choice can differ
+# where a faster kernel exists); the tuned choice is checked on this machine's own ISA.
+set_tests_properties(api_selector_test PROPERTIES ENVIRONMENT NNJIT_ISA=reference)
+add_test(NAME api_selector_tuned_test COMMAND api_selector_test --gtest_filter=TunedAuto.*)
+set_tests_properties(api_selector_tuned_test PROPERTIES LABELS status)
 nnjit_add_api_test(api_convolution_test convolution api_convolution_test.cc)
 nnjit_add_api_test(api_fully_connected_test fc api_fully_connected_test.cc)
 nnjit_add_api_test(api_pooling_test pooling api_pooling_test.cc)

@@ -82,8 +82,8 @@ TEST(Microkernel, ReferenceTwinFollowsTheDefinition) {
     reference_gemm_microkernel(tile, flags)(kc, a.data(), b.data(), c.data(), tile.nr, bias.data());
     for (size_t i = 0; i < tile.mr; ++i) {
       for (size_t j = 0; j < tile.nr; ++j) {
-        double expected = (flags & jit::kAccumulate) ? c0[i * tile.nr + j] : (flags & jit::kBias) ? bias[i] : 0.0;
-        double magnitude = std::fabs(expected);
+        const double init = (flags & jit::kAccumulate) ? c0[i * tile.nr + j] : (flags & jit::kBias) ? bias[i] : 0.0;
+        double expected = init, magnitude = std::fabs(init);
         for (size_t k = 0; k < kc; ++k) {
           expected += double(a[k * tile.mr + i]) * b[k * tile.nr + j];
           magnitude += std::fabs(double(a[k * tile.mr + i]) * b[k * tile.nr + j]);

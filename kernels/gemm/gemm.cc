@@ -18,7 +18,7 @@ size_t round_up(size_t a, size_t b) { return divide_round_up(a, b) * b; }
 
 // Largest A block (rows) whose mc x kc floats take at most half of L2.
 size_t max_m_chunk(size_t kc, TileShape tile, const Hardware& hw) {
-  const size_t rows = hw.l2_bytes / 2 / (kc * sizeof(float));
+  const size_t rows = hw.l2_bytes * 3 / 4 / (kc * sizeof(float));
   return std::max(tile.mr, rows / tile.mr * tile.mr);
 }
 
@@ -148,9 +148,9 @@ void run_task(const GemmProblem& p, const GemmPlan& plan, const Kernels& kernels
 
 size_t gemm_kc(size_t k, const Hardware& hw) {
   const TileShape tile = microkernel_tile(hw.isa);
-  // A and B micro-panels together in half of L1.
-  const size_t limit = std::clamp<size_t>(hw.l1d_bytes / 2 / ((tile.mr + tile.nr) * sizeof(float)) / 16 * 16,
-                                          64, 512);
+  // The B micro-panel (kc x NR), reused across a whole A block, in half of L1; A
+  // micro-panels stream through the other half from L2.
+  const size_t limit = std::clamp<size_t>(hw.l1d_bytes / 2 / (tile.nr * sizeof(float)) / 16 * 16, 64, 512);
   const size_t blocks = divide_round_up(std::max<size_t>(k, 1), limit);
   return round_up(divide_round_up(std::max<size_t>(k, 1), blocks), 4);
 }

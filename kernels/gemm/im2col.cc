@@ -17,18 +17,21 @@ void gather_run(const float* image_row, ptrdiff_t base, size_t stride, size_t wi
   const auto s = static_cast<ptrdiff_t>(stride);
   const auto w = static_cast<ptrdiff_t>(width);
   const auto r = static_cast<ptrdiff_t>(run);
+  // The common case: a whole 16-column panel row inside the image, stride 1. A
+  // fixed-length copy (a few vector moves) instead of library calls.
+  if (s == 1 && r == 16 && base >= 0 && base + 16 <= w) {
+    const float* source = image_row + base;
+    for (int t = 0; t < 16; ++t) dst[t] = source[t];
+    return;
+  }
   // Valid t: 0 <= base + t*s <= w - 1.
   ptrdiff_t lo = base >= 0 ? 0 : (-base + s - 1) / s;
   ptrdiff_t hi = base > w - 1 ? 0 : (w - 1 - base) / s + 1;
   lo = std::min(lo, r);
   hi = std::clamp(hi, lo, r);
-  std::fill(dst, dst + lo, 0.0f);
-  if (s == 1) {
-    std::memcpy(dst + lo, image_row + base + lo, static_cast<size_t>(hi - lo) * sizeof(float));
-  } else {
-    for (ptrdiff_t t = lo; t < hi; ++t) dst[t] = image_row[base + t * s];
-  }
-  std::fill(dst + hi, dst + r, 0.0f);
+  for (ptrdiff_t t = 0; t < lo; ++t) dst[t] = 0.0f;
+  for (ptrdiff_t t = lo; t < hi; ++t) dst[t] = image_row[base + t * s];
+  for (ptrdiff_t t = hi; t < r; ++t) dst[t] = 0.0f;
 }
 
 const float* im2col_panel(const void* context, size_t j0, size_t k0, size_t kc, float* scratch) {

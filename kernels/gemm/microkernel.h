@@ -1,11 +1,14 @@
 // The GEMM microkernel: one MR x NR tile of C from packed panels of A and B.
 //
-//   C[i][j] = init[i][j] + sum over k < kc of a[k*MR + i] * b[k*NR + j],
-//   init = C itself (accumulate), bias[i] (bias), or 0; then max(., 0) if relu.
+//   C[i][j] = (sum over k < kc of a[k*MR + i] * b[k*NR + j]) + init[i][j],
+//   init = C itself (accumulate), bias[i] (bias), or nothing; then max(., 0) if relu.
 //
-// Products are added one k at a time, in increasing k, with fused multiply-adds,
-// so every implementation (JIT or reference twin) gives the same bits. `ldc` is
-// C's row stride in elements; `bias` is read only with the bias flag.
+// Products are summed from zero one k at a time, in increasing k, with fused
+// multiply-adds, and `init` is added last, so every implementation (JIT or reference
+// twin) gives the same bits, and a tile computed on a copy initialised with C or the
+// bias (the driver's edge tiles) matches a whole tile. Adding C last also lets the
+// kernel prefetch C while it multiplies. `ldc` is C's row stride in elements; `bias`
+// is read only with the bias flag.
 #pragma once
 
 #include <cstddef>

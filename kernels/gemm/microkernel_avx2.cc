@@ -3,7 +3,8 @@
 // Registers: ymm0..ymm11 hold C (row i in ymm[2i], ymm[2i+1]: 16 columns), ymm12/13
 // the current 16 values of the B panel, ymm14/15 alternate as the broadcast of one
 // A value. Per k step: 2 loads of B, 6 broadcasts of A, 12 FMAs. The K loop is
-// unrolled `k_unroll` times with a one-step remainder loop.
+// unrolled `k_unroll` times with a one-step remainder loop. C (or the bias) is added
+// after the loop; with accumulate, C's lines are prefetched before it.
 #include "kernels/gemm/microkernel_generators.h"
 
 #include "jit/x64/x64_generator.h"
@@ -65,20 +66,14 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
     if (flags_ & jit::kAccumulate) {
       mov(row, c);
       for (int i = 0; i < kMr; ++i) {
-        vmovups(acc(i, 0), ptr[row]);
-        vmovups(acc(i, 1), ptr[row + 32]);
+        prefetcht0(ptr[row]);
+        prefetcht0(ptr[row + 60]);
         if (i + 1 < kMr) add(row, ldc);
       }
-    } else if (flags_ & jit::kBias) {
-      for (int i = 0; i < kMr; ++i) {
-        vbroadcastss(acc(i, 0), ptr[bias + 4 * i]);
-        vmovaps(acc(i, 1), acc(i, 0));
-      }
-    } else {
-      for (int i = 0; i < kMr; ++i) {
-        vxorps(acc(i, 0), acc(i, 0), acc(i, 0));
-        vxorps(acc(i, 1), acc(i, 1), acc(i, 1));
-      }
+    }
+    for (int i = 0; i < kMr; ++i) {
+      vxorps(acc(i, 0), acc(i, 0), acc(i, 0));
+      vxorps(acc(i, 1), acc(i, 1), acc(i, 1));
     }
   }
 
@@ -94,6 +89,20 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
   }
 
   void store_tile() {
+    if (flags_ & jit::kAccumulate) {
+      mov(row, c);
+      for (int i = 0; i < kMr; ++i) {
+        vaddps(acc(i, 0), acc(i, 0), ptr[row]);
+        vaddps(acc(i, 1), acc(i, 1), ptr[row + 32]);
+        if (i + 1 < kMr) add(row, ldc);
+      }
+    } else if (flags_ & jit::kBias) {
+      for (int i = 0; i < kMr; ++i) {
+        vbroadcastss(b1, ptr[bias + 4 * i]);
+        vaddps(acc(i, 0), acc(i, 0), b1);
+        vaddps(acc(i, 1), acc(i, 1), b1);
+      }
+    }
     if (flags_ & jit::kRelu) {
       vxorps(b0, b0, b0);
       for (int i = 0; i < kMr; ++i) {

@@ -10,16 +10,18 @@ namespace {
 template <size_t MR, size_t NR, uint32_t Flags>
 void reference_microkernel(size_t kc, const float* a, const float* b, float* c, size_t ldc,
                            const float* bias) {
-  float acc[MR][NR];
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t j = 0; j < NR; ++j)
-      acc[i][j] = (Flags & jit::kAccumulate) ? c[i * ldc + j] : (Flags & jit::kBias) ? bias[i] : 0.0f;
+  float acc[MR][NR] = {};
   for (size_t k = 0; k < kc; ++k)
     for (size_t i = 0; i < MR; ++i)
       for (size_t j = 0; j < NR; ++j) acc[i][j] = std::fma(a[k * MR + i], b[k * NR + j], acc[i][j]);
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t j = 0; j < NR; ++j)
-      c[i * ldc + j] = (Flags & jit::kRelu) ? (acc[i][j] > 0.0f ? acc[i][j] : 0.0f) : acc[i][j];
+  for (size_t i = 0; i < MR; ++i) {
+    for (size_t j = 0; j < NR; ++j) {
+      float v = acc[i][j];
+      if (Flags & jit::kAccumulate) v += c[i * ldc + j];
+      else if (Flags & jit::kBias) v += bias[i];
+      c[i * ldc + j] = (Flags & jit::kRelu) ? (v > 0.0f ? v : 0.0f) : v;
+    }
+  }
 }
 
 template <size_t MR, size_t NR>

@@ -22,9 +22,20 @@ const float* row_major_a_panel(const void* context, size_t i0, size_t k0, size_t
   return scratch;
 }
 
+// Copies kc rows of NR (a compile-time width, so the copy is a few vector moves).
+template <size_t NR>
+void copy_full_rows(const float* source, size_t stride, size_t kc, float* panel) {
+  for (size_t k = 0; k < kc; ++k)
+    for (size_t j = 0; j < NR; ++j) panel[k * NR + j] = source[k * stride + j];
+}
+
 const float* row_major_b_panel(const void* context, size_t j0, size_t k0, size_t kc, float* scratch) {
   const auto& b = *static_cast<const RowMajorB*>(context);
   const size_t cols = std::min(b.nr, b.n - j0);
+  if (cols == 16 && b.nr == 16) {
+    copy_full_rows<16>(b.data + k0 * b.stride + j0, b.stride, kc, scratch);
+    return scratch;
+  }
   for (size_t k = 0; k < kc; ++k) {
     float* dst = scratch + k * b.nr;
     std::memcpy(dst, b.data + (k0 + k) * b.stride + j0, cols * sizeof(float));

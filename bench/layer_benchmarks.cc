@@ -1,0 +1,171 @@
+// Registration of bench_layers' benchmarks over the layer set.
+//
+//   BM_fc_<lib>/<layer>/b<batch>/t<threads>              lib: nnjit, openblas, onednn
+//   BM_conv_<algo>/<layer>/b<batch>/t<threads>           algo: see kConvCases
+//   BM_pool_nnjit/<layer>/b1/t<threads>
+//
+// Every case: tensors filled outside the timed loop (and shared by consecutive
+// cases of the same layer and batch), the library's one-time preparation in the
+// factory, one untimed warm-up call (JIT generation, lazily started threads,
+// first touch of internal buffers), then the timed calls.
+#include "layer_benchmarks.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "runners.h"
+
+namespace nnjit_bench {
+namespace {
+
+constexpr size_t kThreads[] = {1, 2};
+constexpr size_t kFcBatches[] = {1, 16};
+constexpr size_t kConvBatches[] = {1, 16};
+
+// One-entry caches: consecutive cases of the same layer and batch share the data.
+template <typename Tensors, typename Layer>
+Tensors& shared_tensors(const Layer& layer, size_t batch) {
+  static std::unique_ptr<Tensors> cached;
+  if (!cached || cached->layer.name != layer.name || cached->batch != batch) {
+    cached.reset();  // free the previous layer's data first
+    if constexpr (std::is_same_v<Tensors, PoolTensors>) {
+      cached = std::make_unique<Tensors>(layer, batch);
+    } else {
+      cached = std::make_unique<Tensors>(layer, batch, 0.0f);
+    }
+  }
+  return *cached;
+}
+
+void measure(benchmark::State& state, Runner* runner, const std::string& error, size_t threads) {
+  if (runner == nullptr) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  if (!runner->run()) {  // warm-up
+    state.SkipWithError(runner->error().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    if (!runner->run()) {
+      state.SkipWithError(runner->error().c_str());
+      break;
+    }
+    benchmark::ClobberMemory();
+  }
+  set_threads(state, threads);
+  state.SetLabel(runner->label());
+}
+
+std::string case_name(const char* prefix, const std::string& layer, size_t batch, size_t threads) {
+  return std::string(prefix) + "/" + layer + "/b" + std::to_string(batch) + "/t" + std::to_string(threads);
+}
+
+void add(const std::string& name, std::function<void(benchmark::State&)> body) {
+  benchmark::RegisterBenchmark(name.c_str(), [body](benchmark::State& state) { body(state); })
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+}
+
+// ---- fully connected ----------------------------------------------------------------
+
+using FcFactory = std::unique_ptr<Runner> (*)(FcTensors&, size_t, std::string&);
+
+void register_fc(const FcLayer& layer) {
+  const struct {
+    const char* name;
+    FcFactory make;
+  } cases[] = {{"BM_fc_nnjit", make_nnjit_fc}, {"BM_fc_openblas", make_openblas_fc}, {"BM_fc_onednn", make_onednn_fc}};
+  for (const size_t batch : kFcBatches) {
+    for (const size_t threads : kThreads) {
+      for (const auto& c : cases) {
+        const FcFactory make = c.make;
+        add(case_name(c.name, layer.name, batch, threads), [=](benchmark::State& state) {
+          FcTensors& t = shared_tensors<FcTensors>(layer, batch);
+          std::string error;
+          std::unique_ptr<Runner> runner = make(t, threads, error);
+          measure(state, runner.get(), error, threads);
+          set_gflops(state, t.flops());
+        });
+      }
+    }
+  }
+}
+
+// ---- convolution ------------------------------------------------------------------------
+
+struct ConvCase {
+  const char* name;
+  bool batch1_only;
+  std::function<std::unique_ptr<Runner>(ConvTensors&, size_t, std::string&)> make;
+};
+
+std::vector<ConvCase> conv_cases() {
+  const auto nnjit = [](NnjitConvMode mode) {
+    return [mode](ConvTensors& t, size_t threads, std::string& error) {
+      return make_nnjit_conv(t, mode, threads, error);
+    };
+  };
+  const auto onednn = [](OneDnnConvMode mode) {
+    return [mode](ConvTensors& t, size_t threads, std::string& error) {
+      return make_onednn_conv(t, mode, threads, error);
+    };
+  };
+  return {
+      // batch 1: nnp_convolution_inference; batch 16: nnp_convolution_output (auto only:
+      // the API refuses implicit_gemm there, and precompute/reuse is inference-only).
+      {"BM_conv_nnjit_implicit_gemm", true, nnjit(NnjitConvMode::implicit_gemm)},
+      {"BM_conv_nnjit_implicit_gemm_reuse", true, nnjit(NnjitConvMode::implicit_gemm_reuse)},
+      {"BM_conv_nnjit_auto", false, nnjit(NnjitConvMode::auto_compute)},
+      {"BM_conv_nnjit_auto_reuse", true, nnjit(NnjitConvMode::auto_reuse)},
+      {"BM_conv_im2col_openblas", false, make_im2col_openblas_conv},
+      {"BM_conv_onednn_direct", false, onednn(OneDnnConvMode::direct)},
+      {"BM_conv_onednn_direct_blocked", false, onednn(OneDnnConvMode::direct_blocked)},
+      {"BM_conv_onednn_winograd", false, onednn(OneDnnConvMode::winograd)},
+  };
+}
+
+void register_conv(const ConvLayer& layer) {
+  for (const size_t batch : kConvBatches) {
+    for (const size_t threads : kThreads) {
+      for (const ConvCase& c : conv_cases()) {
+        if (c.batch1_only && batch != 1) continue;
+        const auto make = c.make;
+        add(case_name(c.name, layer.name, batch, threads), [=](benchmark::State& state) {
+          ConvTensors& t = shared_tensors<ConvTensors>(layer, batch);
+          std::string error;
+          std::unique_ptr<Runner> runner = make(t, threads, error);
+          measure(state, runner.get(), error, threads);
+          set_gflops(state, t.flops());
+        });
+      }
+    }
+  }
+}
+
+// ---- max pooling ----------------------------------------------------------------------
+
+void register_pool(const PoolLayer& layer) {
+  for (const size_t threads : kThreads) {
+    add(case_name("BM_pool_nnjit", layer.name, 1, threads), [=](benchmark::State& state) {
+      PoolTensors& t = shared_tensors<PoolTensors>(layer, 1);
+      std::string error;
+      std::unique_ptr<Runner> runner = make_nnjit_pool(t, threads, error);
+      measure(state, runner.get(), error, threads);
+      // Window elements per second, in 1e9/s (the ANCHORS.md unit for pooling).
+      state.counters["Gwindow_elems"] =
+          benchmark::Counter(t.window_elements() * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    });
+  }
+}
+
+}  // namespace
+
+void register_layer_benchmarks(const LayerSet& layers) {
+  for (const FcLayer& layer : layers.fc) register_fc(layer);
+  for (const ConvLayer& layer : layers.conv) register_conv(layer);
+  for (const PoolLayer& layer : layers.pool) register_pool(layer);
+}
+
+}  // namespace nnjit_bench
