@@ -57,7 +57,7 @@ void BM_sgemm_nnjit(benchmark::State& state, size_t n, size_t threads) {
   std::fill_n(workspace.get(), workspace_bytes, 0);
   const nnjit::gemm::RowMajorA ra{a.get(), n, n, n, tile.mr};
   const nnjit::gemm::RowMajorB rb{b.get(), n, n, n, tile.nr};
-  const nnjit::gemm::GemmProblem problem{n, n, n, ra.source(), rb.source(), c.get(), n,
+  const nnjit::gemm::GemmProblem problem{n, n, n, ra.source(), rb.source(), nullptr, 0, c.get(), n,
                                          nullptr, false, false, false};
   nnjit::gemm::run_gemm(problem, plan, workspace.get(), pool.get());  // warm-up (JIT, caches)
   for (auto _ : state) {

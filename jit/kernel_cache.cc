@@ -66,6 +66,7 @@ std::string KernelKey::name() const {
   if (flags & kAccumulate) n += "_acc";
   if (flags & kBias) n += "_bias";
   if (flags & kRelu) n += "_relu";
+  if (flags & kStridedA) n += "_stridedA";
   n += "__";
   n += isa_name(isa);
   return n;

@@ -51,6 +51,7 @@ TEST_P(MicrokernelTest, JitMatchesReferenceTwinBitForBit) {
   const GemmMicrokernel twin = reference_gemm_microkernel(tile, flags);
   ASSERT_NE(twin, nullptr);
   std::mt19937 rng(kSeed);
+  std::vector<float> a_strided;
   for (size_t kc : {0u, 1u, 2u, 3u, 4u, 5u, 7u, 8u, 13u, 64u, 257u}) {
     const std::vector<float> a = random_vector(kc * tile.mr + 1, rng);
     const std::vector<float> b = random_vector(kc * tile.nr + 1, rng);
@@ -58,8 +59,15 @@ TEST_P(MicrokernelTest, JitMatchesReferenceTwinBitForBit) {
     const size_t ldc = tile.nr + 3;  // C wider than the tile: the kernel must keep to its columns
     const std::vector<float> c0 = random_vector(tile.mr * ldc, rng);
     std::vector<float> c_jit = c0, c_twin = c0;
-    jit(kc, a.data(), b.data(), c_jit.data(), ldc, bias.data());
-    twin(kc, a.data(), b.data(), c_twin.data(), ldc, bias.data());
+    // Strided A: rows of a_stride elements (the packed data reinterpreted; any values do).
+    const size_t a_stride = (flags & jit::kStridedA) ? kc + 1 : 0;
+    if (a_stride) {
+      std::vector<float> grown = random_vector(tile.mr * a_stride + 1, rng);
+      a_strided.swap(grown);
+    }
+    const float* a_ptr = a_stride ? a_strided.data() : a.data();
+    jit(kc, a_ptr, a_stride, b.data(), c_jit.data(), ldc, bias.data());
+    twin(kc, a_ptr, a_stride, b.data(), c_twin.data(), ldc, bias.data());
     for (size_t i = 0; i < c0.size(); ++i) {
       ASSERT_EQ(c_jit[i], c_twin[i]) << "kc=" << kc << " element " << i;
       if (i % ldc >= tile.nr) ASSERT_EQ(c_jit[i], c0[i]) << "wrote outside the tile";
@@ -69,7 +77,9 @@ TEST_P(MicrokernelTest, JitMatchesReferenceTwinBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(Epilogues, MicrokernelTest,
                          ::testing::Values(0u, jit::kBias, jit::kRelu, jit::kBias | jit::kRelu,
-                                           jit::kAccumulate, jit::kAccumulate | jit::kRelu));
+                                           jit::kAccumulate, jit::kAccumulate | jit::kRelu,
+                                           jit::kStridedA, jit::kStridedA | jit::kBias | jit::kRelu,
+                                           jit::kStridedA | jit::kAccumulate));
 
 TEST(Microkernel, ReferenceTwinFollowsTheDefinition) {
   const TileShape tile{6, 16};
@@ -79,7 +89,7 @@ TEST(Microkernel, ReferenceTwinFollowsTheDefinition) {
   const std::vector<float> bias = random_vector(tile.mr, rng), c0 = random_vector(tile.mr * tile.nr, rng);
   for (uint32_t flags : {0u, jit::kBias, jit::kAccumulate | jit::kRelu}) {
     std::vector<float> c = c0;
-    reference_gemm_microkernel(tile, flags)(kc, a.data(), b.data(), c.data(), tile.nr, bias.data());
+    reference_gemm_microkernel(tile, flags)(kc, a.data(), 0, b.data(), c.data(), tile.nr, bias.data());
     for (size_t i = 0; i < tile.mr; ++i) {
       for (size_t j = 0; j < tile.nr; ++j) {
         const double init = (flags & jit::kAccumulate) ? c0[i * tile.nr + j] : (flags & jit::kBias) ? bias[i] : 0.0;
@@ -102,19 +112,23 @@ struct Shape {
 };
 
 // Runs C = A*B (+bias, relu) with A row-major (or packed ahead) and B row-major.
+enum class ALayout { packed_per_call, prepacked, in_place };
+
 std::vector<float> run(const Shape& s, const std::vector<float>& a, const std::vector<float>& b,
-                       const float* bias, bool relu, bool prepack, size_t threads, pthreadpool_t pool,
+                       const float* bias, bool relu, ALayout layout, size_t threads, pthreadpool_t pool,
                        const Hardware& hw, std::vector<float> c) {
+  const bool prepack = layout == ALayout::prepacked;
   const TileShape tile = microkernel_tile(hw.isa);
-  const GemmPlan plan = plan_gemm(s.m, s.n, s.k, prepack, threads, hw);
+  const GemmPlan plan = plan_gemm(s.m, s.n, s.k, layout != ALayout::packed_per_call, threads, hw);
   AlignedBuffer workspace = aligned(gemm_workspace_bytes(plan));
   const RowMajorA row_major{a.data(), s.m, s.k, s.k, tile.mr};
   std::vector<float> packed(prepacked_a_floats(s.m, s.k, tile.mr) + 1);
   if (prepack) pack_a_ahead(row_major, plan.kc, packed.data());
   const PrepackedA prepacked{packed.data(), s.m, s.k, plan.kc, tile.mr};
   const RowMajorB row_major_b{b.data(), s.k, s.n, s.n, tile.nr};
+  const bool in_place = layout == ALayout::in_place;
   const GemmProblem p{s.m, s.n, s.k, prepack ? prepacked.source() : row_major.source(), row_major_b.source(),
-                      c.data(), s.n, bias, false, relu, prepack};
+                      in_place ? a.data() : nullptr, s.k, c.data(), s.n, bias, false, relu, prepack || in_place};
   run_gemm(p, plan, workspace.get(), pool);
   return c;
 }
@@ -145,11 +159,11 @@ TEST_P(GemmShapes, MatchesDoublePrecisionProduct) {
   const std::vector<float> a = random_vector(s.m * s.k, rng), b = random_vector(s.k * s.n, rng);
   const std::vector<float> bias = random_vector(s.m, rng);
   const std::vector<float> nan_c(s.m * s.n, NAN);
-  for (bool prepack : {false, true}) {
+  for (ALayout layout : {ALayout::packed_per_call, ALayout::prepacked, ALayout::in_place}) {
     for (bool relu : {false, true}) {
       const float* bias_or_null = relu ? bias.data() : nullptr;
       expect_product(s, a, b, bias_or_null, relu,
-                     run(s, a, b, bias_or_null, relu, prepack, 1, nullptr, hw, nan_c));
+                     run(s, a, b, bias_or_null, relu, layout, 1, nullptr, hw, nan_c));
     }
   }
 }
@@ -163,9 +177,9 @@ TEST_P(GemmShapes, IdenticalForOneAndTwoThreads) {
   const std::vector<float> c0(s.m * s.n, NAN);
   pthreadpool_t two = pthreadpool_create(2);
   ASSERT_NE(two, nullptr);
-  for (bool prepack : {false, true}) {
-    const std::vector<float> one_thread = run(s, a, b, bias.data(), true, prepack, 1, nullptr, hw, c0);
-    const std::vector<float> two_threads = run(s, a, b, bias.data(), true, prepack, 2, two, hw, c0);
+  for (ALayout layout : {ALayout::packed_per_call, ALayout::prepacked, ALayout::in_place}) {
+    const std::vector<float> one_thread = run(s, a, b, bias.data(), true, layout, 1, nullptr, hw, c0);
+    const std::vector<float> two_threads = run(s, a, b, bias.data(), true, layout, 2, two, hw, c0);
     ASSERT_EQ(0, std::memcmp(one_thread.data(), two_threads.data(), one_thread.size() * sizeof(float)));
   }
   pthreadpool_destroy(two);
@@ -190,7 +204,7 @@ TEST(Gemm, AccumulateAddsToC) {
   const RowMajorA ra{a.data(), s.m, s.k, s.k, tile.mr};
   const RowMajorB rb{b.data(), s.k, s.n, s.n, tile.nr};
   std::vector<float> c = c0;
-  run_gemm({s.m, s.n, s.k, ra.source(), rb.source(), c.data(), s.n, nullptr, true, false, false}, plan,
+  run_gemm({s.m, s.n, s.k, ra.source(), rb.source(), nullptr, 0, c.data(), s.n, nullptr, true, false, false}, plan,
            workspace.get(), nullptr);
   for (size_t i = 0; i < s.m; ++i)
     for (size_t j = 0; j < s.n; ++j) {

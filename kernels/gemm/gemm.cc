@@ -58,20 +58,35 @@ class SlotPool {
   std::atomic<uint64_t> free_;
 };
 
-// The microkernels one GEMM call uses, looked up once per call.
-struct Kernels {
+// The microkernels of one K-block position, for one A layout.
+struct BlockKernels {
   GemmMicrokernel first;       // first K block: overwrite (+ bias)
   GemmMicrokernel first_last;  // the only K block: overwrite (+ bias), ReLU
   GemmMicrokernel middle;      // accumulate
   GemmMicrokernel last;        // accumulate, ReLU
+
+  GemmMicrokernel for_block(bool first_block, bool last_block) const {
+    return first_block ? (last_block ? first_last : first) : (last_block ? last : middle);
+  }
 };
 
-Kernels kernels_for(const GemmProblem& p, Isa isa) {
+BlockKernels block_kernels(const GemmProblem& p, Isa isa, uint32_t layout) {
   using jit::kAccumulate, jit::kBias, jit::kRelu;
   const uint32_t start = p.accumulate ? kAccumulate : (p.bias != nullptr ? kBias : 0);
   const uint32_t relu = p.relu ? kRelu : 0;
-  return {gemm_microkernel(isa, start), gemm_microkernel(isa, start | relu),
-          gemm_microkernel(isa, kAccumulate), gemm_microkernel(isa, kAccumulate | relu)};
+  return {gemm_microkernel(isa, layout | start), gemm_microkernel(isa, layout | start | relu),
+          gemm_microkernel(isa, layout | kAccumulate), gemm_microkernel(isa, layout | kAccumulate | relu)};
+}
+
+// The microkernels one GEMM call uses, looked up once per call.
+struct Kernels {
+  BlockKernels packed;   // A from packed panels
+  BlockKernels strided;  // A read in place (only with GemmProblem::a_rows)
+};
+
+Kernels kernels_for(const GemmProblem& p, Isa isa) {
+  return {block_kernels(p, isa, 0),
+          p.a_rows != nullptr ? block_kernels(p, isa, jit::kStridedA) : BlockKernels{}};
 }
 
 struct Scratch {
@@ -97,8 +112,8 @@ Scratch carve_slot(void* workspace, const GemmPlan& plan, size_t slot) {
 // A tile that sticks out of C: run the accumulating kernel on a full-size copy, so the
 // arithmetic is the same as for whole tiles.
 void run_edge_tile(GemmMicrokernel accumulate_kernel, bool first_block, const GemmProblem& p,
-                   size_t kc, const float* a, const float* b, size_t i0, size_t j0, size_t rows,
-                   size_t cols, TileShape tile, float* edge) {
+                   size_t kc, const float* a, size_t a_stride, const float* b, size_t i0, size_t j0,
+                   size_t rows, size_t cols, TileShape tile, float* edge) {
   for (size_t r = 0; r < tile.mr; ++r) {
     for (size_t j = 0; j < tile.nr; ++j) {
       float start = 0.0f;
@@ -109,7 +124,7 @@ void run_edge_tile(GemmMicrokernel accumulate_kernel, bool first_block, const Ge
       edge[r * tile.nr + j] = start;
     }
   }
-  accumulate_kernel(kc, a, b, edge, tile.nr, nullptr);
+  accumulate_kernel(kc, a, a_stride, b, edge, tile.nr, nullptr);
   for (size_t r = 0; r < rows; ++r)
     std::memcpy(p.c + (i0 + r) * p.ldc + j0, edge + r * tile.nr, cols * sizeof(float));
 }
@@ -121,23 +136,28 @@ void run_task(const GemmProblem& p, const GemmPlan& plan, const Kernels& kernels
   for (size_t k0 = 0; k0 < p.k; k0 += plan.kc) {
     const size_t kc = std::min(plan.kc, p.k - k0);
     const bool first = k0 == 0, last = k0 + kc == p.k;
-    const GemmMicrokernel kernel =
-        first ? (last ? kernels.first_last : kernels.first) : (last ? kernels.last : kernels.middle);
-    const GemmMicrokernel edge_kernel = last ? kernels.last : kernels.middle;
-    for (size_t i = 0; i < panels; ++i)
-      s.a_panels[i] = p.a.panel(p.a.context, m0 + i * tile.mr, k0, kc, s.a_block + i * tile.mr * kc);
+    // A panels: read in place where A is row-major and the tile is whole, else packed.
+    for (size_t i = 0; i < panels; ++i) {
+      const size_t i0 = m0 + i * tile.mr;
+      s.a_panels[i] = p.a_rows != nullptr && i0 + tile.mr <= p.m
+                          ? p.a_rows + i0 * p.a_stride + k0
+                          : p.a.panel(p.a.context, i0, k0, kc, s.a_block + i * tile.mr * kc);
+    }
     for (size_t j0 = n0; j0 < n1; j0 += tile.nr) {
       const float* b = p.b.panel(p.b.context, j0, k0, kc, s.b_panel);
       const size_t cols = std::min(tile.nr, n1 - j0);
       for (size_t i = 0; i < panels; ++i) {
         const size_t i0 = m0 + i * tile.mr;
         const size_t rows = std::min(tile.mr, m1 - i0);
+        const bool in_place = p.a_rows != nullptr && rows == tile.mr;
+        const BlockKernels& block = in_place ? kernels.strided : kernels.packed;
+        const size_t a_stride = in_place ? p.a_stride : 0;
         if (rows == tile.mr && cols == tile.nr) {
-          kernel(kc, s.a_panels[i], b, p.c + i0 * p.ldc + j0, p.ldc,
-                 p.bias != nullptr ? p.bias + i0 : nullptr);
+          block.for_block(first, last)(kc, s.a_panels[i], a_stride, b, p.c + i0 * p.ldc + j0, p.ldc,
+                                       p.bias != nullptr ? p.bias + i0 : nullptr);
         } else {
-          run_edge_tile(edge_kernel, first, p, kc, s.a_panels[i], b, i0, j0, rows, cols, tile,
-                        s.edge_tile);
+          run_edge_tile(block.for_block(false, last), first, p, kc, s.a_panels[i], a_stride, b, i0, j0,
+                        rows, cols, tile, s.edge_tile);
         }
       }
     }

@@ -32,12 +32,16 @@ struct GemmProblem {
   size_t m, n, k;
   PanelSource a;
   PanelSource b;
+  // Optional: A row-major in place (A[i][k] = a_rows[i * a_stride + k]). Whole MR-row
+  // tiles then read it directly (no packing); `a` still packs the last, partial tile.
+  const float* a_rows;
+  size_t a_stride;
   float* c;
   size_t ldc;          // row stride of C, in elements
   const float* bias;   // per row of C, may be NULL (ignored when accumulating)
   bool accumulate;     // C += A * B instead of C = A * B (+ bias)
   bool relu;           // C = max(C, 0) at the end
-  bool a_prepacked;    // A's panels are already packed (no copy cost): favours splitting N
+  bool a_prepacked;    // A needs no packing (pre-packed or a_rows): favours splitting N
 };
 
 // Blocking of one GEMM on one machine. kc depends only on K and the hardware, so

@@ -7,6 +7,7 @@
 #include "kernels/gemm/gemv.h"
 #include "kernels/gemm/im2col.h"
 #include "kernels/gemm/pack.h"
+#include "kernels/parallel.h"
 #include "kernels/stage_timer.h"
 
 namespace nnjit::gemm {
@@ -35,10 +36,11 @@ size_t packed_kernel_bytes(const ConvolutionProblem& p, const Hardware& hw) {
   return round_up(prepacked_a_floats(g.m, g.k, microkernel_tile(hw.isa).mr) * sizeof(float), kAlignment);
 }
 
+// Compute reads the kernel in place (no per-call packing); reuse reads the packed
+// kernel that precompute wrote.
 size_t convolution_workspace_bytes(const ConvolutionProblem& p, const Hardware& hw, size_t threads) {
   const ConvolutionGemm g(p);
-  const size_t kernel = p.strategy == nnp_convolution_transform_strategy_reuse ? 0 : packed_kernel_bytes(p, hw);
-  return kernel + gemm_workspace_bytes(plan_gemm(g.m, g.n, g.k, true, threads, hw));
+  return gemm_workspace_bytes(plan_gemm(g.m, g.n, g.k, true, threads, hw));
 }
 
 void pack_kernel(const ConvolutionProblem& p, const float* kernel, void* packed,
@@ -51,22 +53,18 @@ void pack_kernel(const ConvolutionProblem& p, const float* kernel, void* packed,
 
 nnp_status run_convolution(const ConvolutionProblem& p, const ConvolutionTensors& t,
                            const ExecutionContext& context) {
+  StageTimer timer(context.profile->block_multiplication);
   const Hardware& hw = *context.hardware;
   const ConvolutionGemm g(p);
   const TileShape tile = microkernel_tile(hw.isa);
   const size_t threads = pthreadpool_get_threads_count(context.threadpool);
   const GemmPlan plan = plan_gemm(g.m, g.n, g.k, true, threads, hw);
 
-  auto* workspace = static_cast<uint8_t*>(context.workspace);
-  const float* packed = t.kernel;
-  if (p.strategy != nnp_convolution_transform_strategy_reuse) {
-    pack_kernel(p, t.kernel, workspace, context);
-    packed = reinterpret_cast<const float*>(workspace);
-    workspace += packed_kernel_bytes(p, hw);
-  }
-  const PrepackedA a{packed, g.m, g.k, plan.kc, tile.mr};
+  const bool reuse = p.strategy == nnp_convolution_transform_strategy_reuse;
+  const RowMajorA in_place{t.kernel, g.m, g.k, g.k, tile.mr};
+  const PrepackedA prepacked{t.kernel, g.m, g.k, plan.kc, tile.mr};
+  const PanelSource a = reuse ? prepacked.source() : in_place.source();
 
-  StageTimer timer(context.profile->block_multiplication);
   const nnp_size out = p.output_size();
   const bool pointwise = p.kernel_size.width == 1 && p.kernel_size.height == 1 && p.stride.width == 1 &&
                          p.stride.height == 1;  // padding is necessarily 0 for a 1x1 kernel
@@ -78,9 +76,20 @@ nnp_status run_convolution(const ConvolutionProblem& p, const ConvolutionTensors
     const Im2colB patches{input, p.input_channels, p.input_size.height, p.input_size.width,
                           p.kernel_size.height, p.kernel_size.width, p.stride.height, p.stride.width,
                           p.padding.top, p.padding.left, out.width, g.n, tile.nr};
-    const GemmProblem problem{g.m, g.n, g.k, a.source(), pointwise ? direct.source() : patches.source(),
-                              t.output + image * g.m * g.n, g.n, t.bias, false, p.relu, true};
-    run_gemm(problem, plan, workspace, context.threadpool);
+    GemmProblem problem{};
+    problem.m = g.m;
+    problem.n = g.n;
+    problem.k = g.k;
+    problem.a = a;
+    problem.b = pointwise ? direct.source() : patches.source();
+    problem.a_rows = reuse ? nullptr : t.kernel;
+    problem.a_stride = g.k;
+    problem.c = t.output + image * g.m * g.n;
+    problem.ldc = g.n;
+    problem.bias = t.bias;
+    problem.relu = p.relu;
+    problem.a_prepacked = true;
+    run_gemm(problem, plan, context.workspace, context.threadpool);
   }
   return nnp_status_success;
 }
@@ -105,27 +114,45 @@ void* thread_scratch(size_t bytes) {
 // Below this batch, streaming the weights once per row beats packing them.
 constexpr size_t kGemmMinBatch = 4;
 
+// output[b][o] = sum_i input[b][i] * kernel[o][i] as a GEMM with M = output
+// channels, N = batch (rounded up to whole tiles), K = input channels: the weights are
+// read in place, row by row, exactly once per call, and only the small input is
+// packed. C comes out as [o][b] and is transposed into the output.
 void fully_connected_output(size_t batch_size, size_t input_channels, size_t output_channels,
                             const float* input, const float* kernel, float* output,
                             const ExecutionContext& context) {
   StageTimer timer(context.profile->block_multiplication);
   const Hardware& hw = *context.hardware;
+  const TileShape tile = microkernel_tile(hw.isa);
+  const size_t n = round_up(batch_size, tile.nr);
   const size_t threads = pthreadpool_get_threads_count(context.threadpool);
-  const GemmPlan plan = plan_gemm(batch_size, output_channels, input_channels, false, threads, hw);
-  void* scratch = batch_size < kGemmMinBatch ? nullptr : thread_scratch(gemm_workspace_bytes(plan));
+  const GemmPlan plan = plan_gemm(output_channels, n, input_channels, true, threads, hw);
+  const size_t c_bytes = round_up(output_channels * n * sizeof(float), kAlignment);
+  void* scratch = batch_size < kGemmMinBatch ? nullptr : thread_scratch(c_bytes + gemm_workspace_bytes(plan));
   if (scratch == nullptr) {  // small batch, or no memory for packing: stream the weights
     for (size_t b = 0; b < batch_size; ++b)
       gemv(output_channels, input_channels, kernel, false, input + b * input_channels,
            output + b * output_channels, context.threadpool, hw);
     return;
   }
-  // M = batch, N = output channels, K = input channels: C is the output as laid out.
-  const TileShape tile = microkernel_tile(hw.isa);
-  const RowMajorA a{input, batch_size, input_channels, input_channels, tile.mr};
-  const TransposedB b{kernel, input_channels, output_channels, input_channels, tile.nr};
-  const GemmProblem problem{batch_size, output_channels, input_channels, a.source(), b.source(),
-                            output, output_channels, nullptr, false, false, false};
-  run_gemm(problem, plan, scratch, context.threadpool);
+  float* c = static_cast<float*>(scratch);
+  const RowMajorA weights{kernel, output_channels, input_channels, input_channels, tile.mr};
+  const TransposedB inputs{input, input_channels, batch_size, input_channels, tile.nr};
+  GemmProblem problem{};
+  problem.m = output_channels;
+  problem.n = n;
+  problem.k = input_channels;
+  problem.a = weights.source();
+  problem.b = inputs.source();
+  problem.a_rows = kernel;
+  problem.a_stride = input_channels;
+  problem.c = c;
+  problem.ldc = n;
+  problem.a_prepacked = true;
+  run_gemm(problem, plan, static_cast<uint8_t*>(scratch) + c_bytes, context.threadpool);
+  parallel_for(context.threadpool, batch_size, [&](size_t b) {
+    for (size_t o = 0; o < output_channels; ++o) output[b * output_channels + o] = c[o * n + b];
+  });
 }
 
 void fully_connected_inference_f16(size_t input_channels, size_t output_channels, const float* input,

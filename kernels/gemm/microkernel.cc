@@ -31,7 +31,9 @@ jit::KernelKey gemm_microkernel_key(Isa isa, uint32_t flags) {
   key.nr = static_cast<uint8_t>(tile.nr);
   key.k_unroll = kUnroll;
   // Accumulate already initialises from C; bias would be ignored, so it is not part of the key.
-  key.flags = (flags & jit::kAccumulate) ? (flags & (jit::kAccumulate | jit::kRelu)) : (flags & kEpilogueFlags);
+  const uint32_t epilogue = (flags & jit::kAccumulate) ? (flags & (jit::kAccumulate | jit::kRelu))
+                                                      : (flags & kEpilogueFlags);
+  key.flags = epilogue | (flags & jit::kStridedA);
   return key;
 }
 

@@ -1,7 +1,9 @@
-// The GEMM microkernel: one MR x NR tile of C from packed panels of A and B.
+// The GEMM microkernel: one MR x NR tile of C from panels of A and B.
 //
-//   C[i][j] = (sum over k < kc of a[k*MR + i] * b[k*NR + j]) + init[i][j],
-//   init = C itself (accumulate), bias[i] (bias), or nothing; then max(., 0) if relu.
+//   C[i][j] = (sum over k < kc of A(i, k) * b[k*NR + j]) + init[i][j],
+//   init = C itself (accumulate), bias[i] (bias), or nothing; then max(., 0) if relu,
+//   A(i, k) = a[k*MR + i] for a packed panel, or a[i*a_stride + k] with the strided-A
+//   flag (A read in place from a row-major matrix, e.g. weights: no packing at all).
 //
 // Products are summed from zero one k at a time, in increasing k, with fused
 // multiply-adds, and `init` is added last, so every implementation (JIT or reference
@@ -19,8 +21,8 @@
 
 namespace nnjit::gemm {
 
-using GemmMicrokernel = void (*)(size_t kc, const float* a, const float* b, float* c, size_t ldc,
-                                 const float* bias);
+using GemmMicrokernel = void (*)(size_t kc, const float* a, size_t a_stride, const float* b, float* c,
+                                 size_t ldc, const float* bias);
 
 // Register tile of an ISA's microkernel.
 struct TileShape {
@@ -29,8 +31,8 @@ struct TileShape {
 };
 TileShape microkernel_tile(Isa isa);
 
-// The microkernel for `isa` with the given epilogue flags (jit::kAccumulate,
-// jit::kBias, jit::kRelu): generated code when the JIT can serve it, else the
+// The microkernel for `isa` with the given flags (jit::kAccumulate, jit::kBias,
+// jit::kRelu, jit::kStridedA): generated code when the JIT can serve it, else the
 // reference twin of the same tile shape.
 GemmMicrokernel gemm_microkernel(Isa isa, uint32_t flags);
 

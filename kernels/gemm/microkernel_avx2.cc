@@ -4,7 +4,10 @@
 // the current 16 values of the B panel, ymm14/15 alternate as the broadcast of one
 // A value. Per k step: 2 loads of B, 6 broadcasts of A, 12 FMAs. The K loop is
 // unrolled `k_unroll` times with a one-step remainder loop. C (or the bias) is added
-// after the loop; with accumulate, C's lines are prefetched before it.
+// after the loop; with accumulate, C's lines are prefetched before it. With strided A
+// the six broadcasts read rows a, a+lda, a+2lda and a3, a3+lda, a3+2lda (a3 = a+3lda).
+//
+// Arguments (System V): kc rdi, a rsi, a_stride rdx, b rcx, c r8, ldc r9, bias [rsp+8].
 #include "kernels/gemm/microkernel_generators.h"
 
 #include "jit/x64/x64_generator.h"
@@ -19,13 +22,16 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
   static constexpr int kMr = 6;
   static constexpr int kNr = 16;
 
-  explicit GemmAvx2Generator(const jit::KernelKey& key) : flags_(key.flags), unroll_(key.k_unroll) {
+  explicit GemmAvx2Generator(const jit::KernelKey& key)
+      : flags_(key.flags), unroll_(key.k_unroll), strided_((key.flags & jit::kStridedA) != 0) {
     generate();
   }
 
  private:
-  const Reg64 kc = arg0, a = arg1, b = arg2, c = arg3, ldc = arg4, bias = arg5;
-  const Reg64 row = r10;  // walks the rows of C
+  const Reg64 kc = arg0, a = arg1, lda = arg2, b = arg3, c = arg4, ldc = arg5;
+  const Reg64 row = r10;   // walks the rows of C
+  const Reg64 a3 = r11;    // row 3 of a strided A
+  const Reg64 bias = rax;  // loaded from the stack when used
   const Ymm b0 = ymm12, b1 = ymm13;
 
   static Ymm acc(int i, int j) { return Ymm(2 * i + j); }
@@ -33,6 +39,11 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
 
   void generate() {
     shl(ldc, 2);  // elements -> bytes
+    if (strided_) {
+      shl(lda, 2);
+      lea(a3, ptr[lda + lda * 2]);
+      add(a3, a);
+    }
     load_initial_tile();
 
     Label main_loop, remainder, remainder_loop, store;
@@ -40,7 +51,7 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
     jb(remainder, T_NEAR);
     L(main_loop);
     for (int u = 0; u < unroll_; ++u) k_step(u);
-    add(a, unroll_ * kMr * 4);
+    advance_a(unroll_);
     add(b, unroll_ * kNr * 4);
     sub(kc, unroll_);
     cmp(kc, unroll_);
@@ -51,7 +62,7 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
     jz(store, T_NEAR);
     L(remainder_loop);
     k_step(0);
-    add(a, kMr * 4);
+    advance_a(1);
     add(b, kNr * 4);
     dec(kc);
     jnz(remainder_loop, T_NEAR);
@@ -77,12 +88,32 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
     }
   }
 
-  // One k: C[i][0..16) += A[k][i] * B[k][0..16) for the six rows.
+  // The address of A(i, k0 + u) relative to the current position.
+  Address a_element(int i, int u) {
+    if (!strided_) return ptr[a + (u * kMr + i) * 4];
+    const Reg64& base = i < 3 ? a : a3;
+    switch (i % 3) {
+      case 0: return ptr[base + u * 4];
+      case 1: return ptr[base + lda + u * 4];
+      default: return ptr[base + lda * 2 + u * 4];
+    }
+  }
+
+  void advance_a(int steps) {
+    if (strided_) {
+      add(a, steps * 4);
+      add(a3, steps * 4);
+    } else {
+      add(a, steps * kMr * 4);
+    }
+  }
+
+  // One k: C[i][0..16) += A(i, k) * B[k][0..16) for the six rows.
   void k_step(int u) {
     vmovups(b0, ptr[b + u * kNr * 4]);
     vmovups(b1, ptr[b + u * kNr * 4 + 32]);
     for (int i = 0; i < kMr; ++i) {
-      vbroadcastss(broadcast(i), ptr[a + (u * kMr + i) * 4]);
+      vbroadcastss(broadcast(i), a_element(i, u));
       vfmadd231ps(acc(i, 0), b0, broadcast(i));
       vfmadd231ps(acc(i, 1), b1, broadcast(i));
     }
@@ -97,6 +128,7 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
         if (i + 1 < kMr) add(row, ldc);
       }
     } else if (flags_ & jit::kBias) {
+      mov(bias, ptr[rsp + 8]);  // the seventh argument
       for (int i = 0; i < kMr; ++i) {
         vbroadcastss(b1, ptr[bias + 4 * i]);
         vaddps(acc(i, 0), acc(i, 0), b1);
@@ -120,6 +152,7 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
 
   uint32_t flags_;
   int unroll_;
+  bool strided_;
 };
 
 }  // namespace

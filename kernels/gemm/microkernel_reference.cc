@@ -8,12 +8,15 @@ namespace nnjit::gemm {
 namespace {
 
 template <size_t MR, size_t NR, uint32_t Flags>
-void reference_microkernel(size_t kc, const float* a, const float* b, float* c, size_t ldc,
-                           const float* bias) {
+void reference_microkernel(size_t kc, const float* a, size_t a_stride, const float* b, float* c,
+                           size_t ldc, const float* bias) {
   float acc[MR][NR] = {};
-  for (size_t k = 0; k < kc; ++k)
-    for (size_t i = 0; i < MR; ++i)
-      for (size_t j = 0; j < NR; ++j) acc[i][j] = std::fma(a[k * MR + i], b[k * NR + j], acc[i][j]);
+  for (size_t k = 0; k < kc; ++k) {
+    for (size_t i = 0; i < MR; ++i) {
+      const float a_ik = (Flags & jit::kStridedA) ? a[i * a_stride + k] : a[k * MR + i];
+      for (size_t j = 0; j < NR; ++j) acc[i][j] = std::fma(a_ik, b[k * NR + j], acc[i][j]);
+    }
+  }
   for (size_t i = 0; i < MR; ++i) {
     for (size_t j = 0; j < NR; ++j) {
       float v = acc[i][j];
@@ -24,18 +27,24 @@ void reference_microkernel(size_t kc, const float* a, const float* b, float* c, 
   }
 }
 
-template <size_t MR, size_t NR>
-GemmMicrokernel for_flags(uint32_t flags) {
+template <size_t MR, size_t NR, uint32_t Layout>
+GemmMicrokernel for_epilogue(uint32_t flags) {
   using jit::kAccumulate, jit::kBias, jit::kRelu;
   switch (flags & (kAccumulate | kBias | kRelu)) {
-    case 0: return reference_microkernel<MR, NR, 0>;
-    case kRelu: return reference_microkernel<MR, NR, kRelu>;
-    case kBias: return reference_microkernel<MR, NR, kBias>;
-    case kBias | kRelu: return reference_microkernel<MR, NR, kBias | kRelu>;
+    case 0: return reference_microkernel<MR, NR, Layout>;
+    case kRelu: return reference_microkernel<MR, NR, Layout | kRelu>;
+    case kBias: return reference_microkernel<MR, NR, Layout | kBias>;
+    case kBias | kRelu: return reference_microkernel<MR, NR, Layout | kBias | kRelu>;
     default:  // accumulate wins over bias
-      return (flags & kRelu) ? reference_microkernel<MR, NR, kAccumulate | kRelu>
-                             : reference_microkernel<MR, NR, kAccumulate>;
+      return (flags & kRelu) ? reference_microkernel<MR, NR, Layout | kAccumulate | kRelu>
+                             : reference_microkernel<MR, NR, Layout | kAccumulate>;
   }
+}
+
+template <size_t MR, size_t NR>
+GemmMicrokernel for_flags(uint32_t flags) {
+  return (flags & jit::kStridedA) ? for_epilogue<MR, NR, jit::kStridedA>(flags)
+                                  : for_epilogue<MR, NR, 0>(flags);
 }
 
 }  // namespace
