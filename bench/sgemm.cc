@@ -50,8 +50,8 @@ void BM_sgemm_nnjit(benchmark::State& state, size_t n, size_t threads) {
   }
   const Buffer<float> a = random_buffer(n * n, 1), b = random_buffer(n * n, 2);
   Buffer<float> c = filled_buffer(n * n, 0.0f);
-  const nnjit::gemm::TileShape tile = nnjit::gemm::microkernel_tile(hw.isa);
-  const nnjit::gemm::GemmPlan plan = nnjit::gemm::plan_gemm(n, n, n, false, threads, hw);
+  const nnjit::gemm::TileShape tile = nnjit::gemm::microkernel_tile(hw.isa, n, n);
+  const nnjit::gemm::GemmPlan plan = nnjit::gemm::plan_gemm(n, n, n, false, threads, hw, tile);
   const size_t workspace_bytes = nnjit::gemm::gemm_workspace_bytes(plan);
   Buffer<unsigned char> workspace = allocate<unsigned char>(workspace_bytes);
   std::fill_n(workspace.get(), workspace_bytes, 0);

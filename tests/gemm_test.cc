@@ -42,12 +42,16 @@ AlignedBuffer aligned(size_t bytes) { return AlignedBuffer(std::aligned_alloc(64
 
 class MicrokernelTest : public ::testing::TestWithParam<uint32_t> {};
 
+// The tiles the AVX2 generator serves (microkernel_tile picks between them by M).
+constexpr TileShape kAvx2Tiles[] = {{6, 16}, {4, 24}};
+
 TEST_P(MicrokernelTest, JitMatchesReferenceTwinBitForBit) {
   const Hardware hw = this_machine();
   const uint32_t flags = GetParam();
-  const GemmMicrokernel jit = jit_gemm_microkernel(hw.isa, flags);
+  for (const TileShape tile : kAvx2Tiles) {
+  SCOPED_TRACE(std::to_string(tile.mr) + "x" + std::to_string(tile.nr));
+  const GemmMicrokernel jit = jit_gemm_microkernel(hw.isa, tile, flags);
   if (jit == nullptr) GTEST_SKIP() << "no JIT microkernel for " << isa_name(hw.isa);
-  const TileShape tile = microkernel_tile(hw.isa);
   const GemmMicrokernel twin = reference_gemm_microkernel(tile, flags);
   ASSERT_NE(twin, nullptr);
   std::mt19937 rng(kSeed);
@@ -73,6 +77,7 @@ TEST_P(MicrokernelTest, JitMatchesReferenceTwinBitForBit) {
       if (i % ldc >= tile.nr) ASSERT_EQ(c_jit[i], c0[i]) << "wrote outside the tile";
     }
   }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Epilogues, MicrokernelTest,
@@ -82,7 +87,7 @@ INSTANTIATE_TEST_SUITE_P(Epilogues, MicrokernelTest,
                                            jit::kStridedA | jit::kAccumulate));
 
 TEST(Microkernel, ReferenceTwinFollowsTheDefinition) {
-  const TileShape tile{6, 16};
+  const TileShape tile{4, 24};
   std::mt19937 rng(kSeed);
   const size_t kc = 9;
   const std::vector<float> a = random_vector(kc * tile.mr, rng), b = random_vector(kc * tile.nr, rng);
@@ -118,8 +123,9 @@ std::vector<float> run(const Shape& s, const std::vector<float>& a, const std::v
                        const float* bias, bool relu, ALayout layout, size_t threads, pthreadpool_t pool,
                        const Hardware& hw, std::vector<float> c) {
   const bool prepack = layout == ALayout::prepacked;
-  const TileShape tile = microkernel_tile(hw.isa);
-  const GemmPlan plan = plan_gemm(s.m, s.n, s.k, layout != ALayout::packed_per_call, threads, hw);
+  const TileShape chosen = layout == ALayout::prepacked ? microkernel_tile(hw.isa, s.m) : microkernel_tile(hw.isa, s.m, s.n);
+  const GemmPlan plan = plan_gemm(s.m, s.n, s.k, layout != ALayout::packed_per_call, threads, hw, chosen);
+  const TileShape tile = plan.tile;
   AlignedBuffer workspace = aligned(gemm_workspace_bytes(plan));
   const RowMajorA row_major{a.data(), s.m, s.k, s.k, tile.mr};
   std::vector<float> packed(prepacked_a_floats(s.m, s.k, tile.mr) + 1);
@@ -188,6 +194,7 @@ TEST_P(GemmShapes, IdenticalForOneAndTwoThreads) {
 INSTANTIATE_TEST_SUITE_P(
     EdgesAndPrimes, GemmShapes,
     ::testing::Values(Shape{1, 1, 1}, Shape{6, 16, 1}, Shape{5, 15, 3}, Shape{7, 17, 5}, Shape{6, 16, 4},
+                      Shape{4, 24, 7}, Shape{64, 25, 33}, Shape{8, 47, 260},
                       Shape{12, 32, 8}, Shape{13, 33, 9}, Shape{1, 100, 37}, Shape{100, 1, 37},
                       Shape{31, 47, 293}, Shape{64, 49, 576}, Shape{17, 257, 700}, Shape{97, 89, 83},
                       Shape{2, 3, 1031}));
@@ -198,8 +205,8 @@ TEST(Gemm, AccumulateAddsToC) {
   std::mt19937 rng(kSeed);
   const std::vector<float> a = random_vector(s.m * s.k, rng), b = random_vector(s.k * s.n, rng);
   const std::vector<float> c0 = random_vector(s.m * s.n, rng);
-  const TileShape tile = microkernel_tile(hw.isa);
-  const GemmPlan plan = plan_gemm(s.m, s.n, s.k, false, 1, hw);
+  const GemmPlan plan = plan_gemm(s.m, s.n, s.k, false, 1, hw, microkernel_tile(hw.isa, s.m, s.n));
+  const TileShape tile = plan.tile;
   AlignedBuffer workspace = aligned(gemm_workspace_bytes(plan));
   const RowMajorA ra{a.data(), s.m, s.k, s.k, tile.mr};
   const RowMajorB rb{b.data(), s.k, s.n, s.n, tile.nr};
@@ -217,14 +224,26 @@ TEST(Gemm, AccumulateAddsToC) {
     }
 }
 
-TEST(Gemm, KBlockDependsOnlyOnKAndHardware) {
+TEST(Gemm, KBlockDependsOnlyOnKTileAndHardware) {
   const Hardware hw = this_machine();
-  for (size_t k : {1u, 100u, 1000u, 4608u}) {
-    const size_t kc = gemm_kc(k, hw);
-    EXPECT_EQ(kc, plan_gemm(7, 9, k, false, 1, hw).kc);
-    EXPECT_EQ(kc, plan_gemm(700, 3000, k, true, 2, hw).kc);
-    EXPECT_GE(kc, std::min<size_t>(k, 4));
+  for (size_t m : {7u, 64u, 96u, 700u}) {
+    const TileShape tile = microkernel_tile(hw.isa, m);
+    for (size_t k : {1u, 100u, 1000u, 4608u}) {
+      const size_t kc = gemm_kc(k, tile, hw);
+      EXPECT_EQ(kc, plan_gemm(m, 9, k, false, 1, hw, tile).kc);
+      EXPECT_EQ(kc, plan_gemm(m, 3000, k, true, 2, hw, tile).kc);
+      EXPECT_GE(kc, std::min<size_t>(k, 4));
+    }
   }
+}
+
+TEST(Gemm, TileChoiceFollowsPaddedWork) {
+  if (this_machine().isa == Isa::reference) GTEST_SKIP() << "one tile only";
+  const Isa isa = this_machine().isa;
+  EXPECT_TRUE((microkernel_tile(isa, 64, 3136) == TileShape{4, 24}));  // no padded rows
+  EXPECT_TRUE((microkernel_tile(isa, 512, 49) == TileShape{6, 16}));   // 49 columns: 64 vs 72 padded
+  EXPECT_TRUE((microkernel_tile(isa, 96) == TileShape{4, 24}));
+  EXPECT_TRUE((microkernel_tile(isa, 6) == TileShape{6, 16}));
 }
 
 // ---- GEMV ----------------------------------------------------------------------------

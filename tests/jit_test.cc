@@ -63,7 +63,7 @@ TEST(Jit, GeneratedCodeRunsAndNoMappingIsWritableAndExecutable) {
   EXPECT_EQ(call(entry), 7);
   // Real kernels too.
   const Hardware hw = detect_hardware(nullptr);
-  gemm::gemm_microkernel(hw.isa, kRelu);
+  gemm::gemm_microkernel(hw.isa, gemm::microkernel_tile(hw.isa, 6), kRelu);
   const std::string m = maps();
   EXPECT_EQ(m.find("rwxp"), std::string::npos) << m;
   // The page holding the kernel is read+execute.
@@ -103,8 +103,9 @@ TEST(Jit, MappingFailureFallsBackToReferenceKernel) {
   simulate_code_memory_failure(true);
   EXPECT_EQ(get_kernel(test_key(13), generate_constant), nullptr);
   const Hardware hw = detect_hardware(nullptr);
-  const gemm::GemmMicrokernel kernel = gemm::gemm_microkernel(hw.isa, kBias);
-  EXPECT_EQ(kernel, gemm::reference_gemm_microkernel(gemm::microkernel_tile(hw.isa), kBias));
+  const gemm::TileShape tile = gemm::microkernel_tile(hw.isa, 6);
+  const gemm::GemmMicrokernel kernel = gemm::gemm_microkernel(hw.isa, tile, kBias);
+  EXPECT_EQ(kernel, gemm::reference_gemm_microkernel(tile, kBias));
   simulate_code_memory_failure(false);
   clear_kernel_cache();
   EXPECT_EQ(cached_kernel_count(), 0u);

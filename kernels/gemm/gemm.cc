@@ -70,12 +70,13 @@ struct BlockKernels {
   }
 };
 
-BlockKernels block_kernels(const GemmProblem& p, Isa isa, uint32_t layout) {
+BlockKernels block_kernels(const GemmProblem& p, Isa isa, TileShape tile, uint32_t layout) {
   using jit::kAccumulate, jit::kBias, jit::kRelu;
   const uint32_t start = p.accumulate ? kAccumulate : (p.bias != nullptr ? kBias : 0);
   const uint32_t relu = p.relu ? kRelu : 0;
-  return {gemm_microkernel(isa, layout | start), gemm_microkernel(isa, layout | start | relu),
-          gemm_microkernel(isa, layout | kAccumulate), gemm_microkernel(isa, layout | kAccumulate | relu)};
+  return {gemm_microkernel(isa, tile, layout | start), gemm_microkernel(isa, tile, layout | start | relu),
+          gemm_microkernel(isa, tile, layout | kAccumulate),
+          gemm_microkernel(isa, tile, layout | kAccumulate | relu)};
 }
 
 // The microkernels one GEMM call uses, looked up once per call.
@@ -84,9 +85,9 @@ struct Kernels {
   BlockKernels strided;  // A read in place (only with GemmProblem::a_rows)
 };
 
-Kernels kernels_for(const GemmProblem& p, Isa isa) {
-  return {block_kernels(p, isa, 0),
-          p.a_rows != nullptr ? block_kernels(p, isa, jit::kStridedA) : BlockKernels{}};
+Kernels kernels_for(const GemmProblem& p, Isa isa, TileShape tile) {
+  return {block_kernels(p, isa, tile, 0),
+          p.a_rows != nullptr ? block_kernels(p, isa, tile, jit::kStridedA) : BlockKernels{}};
 }
 
 struct Scratch {
@@ -166,8 +167,7 @@ void run_task(const GemmProblem& p, const GemmPlan& plan, const Kernels& kernels
 
 }  // namespace
 
-size_t gemm_kc(size_t k, const Hardware& hw) {
-  const TileShape tile = microkernel_tile(hw.isa);
+size_t gemm_kc(size_t k, TileShape tile, const Hardware& hw) {
   // The B micro-panel (kc x NR), reused across a whole A block, in half of L1; A
   // micro-panels stream through the other half from L2.
   const size_t limit = std::clamp<size_t>(hw.l1d_bytes / 2 / (tile.nr * sizeof(float)) / 16 * 16, 64, 512);
@@ -176,11 +176,11 @@ size_t gemm_kc(size_t k, const Hardware& hw) {
 }
 
 GemmPlan plan_gemm(size_t m, size_t n, size_t k, bool a_prepacked, size_t threads,
-                   const Hardware& hw) {
+                   const Hardware& hw, TileShape tile) {
   GemmPlan plan{};
   plan.isa = hw.isa;
-  plan.tile = microkernel_tile(hw.isa);
-  plan.kc = gemm_kc(k, hw);
+  plan.tile = tile;
+  plan.kc = gemm_kc(k, plan.tile, hw);
   plan.slots = std::clamp<size_t>(threads, 1, 64);
   const size_t mc = max_m_chunk(plan.kc, plan.tile, hw);
   const size_t m_tiles = divide_round_up(m, plan.tile.mr);
@@ -215,7 +215,7 @@ size_t gemm_workspace_bytes(const GemmPlan& plan) { return plan.slots * plan.slo
 
 void run_gemm(const GemmProblem& p, const GemmPlan& plan, void* workspace, pthreadpool_t threadpool) {
   if (p.m == 0 || p.n == 0) return;
-  const Kernels kernels = kernels_for(p, plan.isa);
+  const Kernels kernels = kernels_for(p, plan.isa, plan.tile);
   SlotPool slots(plan.slots);
   parallel_for(threadpool, plan.m_tasks * plan.n_tasks, [&](size_t task) {
     const size_t m0 = task / plan.n_tasks * plan.m_chunk;

@@ -44,8 +44,9 @@ struct GemmProblem {
   bool a_prepacked;    // A needs no packing (pre-packed or a_rows): favours splitting N
 };
 
-// Blocking of one GEMM on one machine. kc depends only on K and the hardware, so
-// A packed in advance with pack_a_ahead matches every later plan for the same K.
+// Blocking of one GEMM on one machine. The tile depends only on M and kc only on K,
+// the tile and the hardware, so A packed in advance with pack_a_ahead matches every
+// later plan for the same M and K.
 struct GemmPlan {
   Isa isa;
   TileShape tile;
@@ -58,11 +59,12 @@ struct GemmPlan {
   size_t slot_bytes;  // scratch per task
 };
 
+// `tile` is microkernel_tile(isa, m, n), or microkernel_tile(isa, m) when A was packed ahead.
 GemmPlan plan_gemm(size_t m, size_t n, size_t k, bool a_prepacked, size_t threads,
-                   const Hardware& hardware);
+                   const Hardware& hardware, TileShape tile);
 
-// K block size for K on this hardware (what plan_gemm uses).
-size_t gemm_kc(size_t k, const Hardware& hardware);
+// K block size for K with this tile on this hardware (what plan_gemm uses).
+size_t gemm_kc(size_t k, TileShape tile, const Hardware& hardware);
 
 // Scratch bytes run_gemm needs for `plan` (64-byte aligned).
 size_t gemm_workspace_bytes(const GemmPlan& plan);

@@ -17,16 +17,26 @@ void gather_run(const float* image_row, ptrdiff_t base, size_t stride, size_t wi
   const auto s = static_cast<ptrdiff_t>(stride);
   const auto w = static_cast<ptrdiff_t>(width);
   const auto r = static_cast<ptrdiff_t>(run);
-  // The common case: a whole 16-column panel row inside the image, stride 1. A
-  // fixed-length copy (a few vector moves) instead of library calls.
-  if (s == 1 && r == 16 && base >= 0 && base + 16 <= w) {
+  // The common case: a whole panel row (16 or 24 columns) inside the image, stride 1.
+  // A fixed-length copy (a few vector moves) instead of library calls.
+  if (s == 1 && base >= 0 && base + r <= w && (r == 16 || r == 24)) {
     const float* source = image_row + base;
-    for (int t = 0; t < 16; ++t) dst[t] = source[t];
+    if (r == 16) {
+      for (int t = 0; t < 16; ++t) dst[t] = source[t];
+    } else {
+      for (int t = 0; t < 24; ++t) dst[t] = source[t];
+    }
     return;
   }
-  // Valid t: 0 <= base + t*s <= w - 1.
-  ptrdiff_t lo = base >= 0 ? 0 : (-base + s - 1) / s;
-  ptrdiff_t hi = base > w - 1 ? 0 : (w - 1 - base) / s + 1;
+  // Valid t: 0 <= base + t*s <= w - 1 (no divisions for stride 1: this runs per panel row).
+  ptrdiff_t lo, hi;
+  if (s == 1) {
+    lo = base >= 0 ? 0 : -base;
+    hi = w - base;
+  } else {
+    lo = base >= 0 ? 0 : (-base + s - 1) / s;
+    hi = base > w - 1 ? 0 : (w - 1 - base) / s + 1;
+  }
   lo = std::min(lo, r);
   hi = std::clamp(hi, lo, r);
   for (ptrdiff_t t = 0; t < lo; ++t) dst[t] = 0.0f;
@@ -34,26 +44,47 @@ void gather_run(const float* image_row, ptrdiff_t base, size_t stride, size_t wi
   for (ptrdiff_t t = hi; t < r; ++t) dst[t] = 0.0f;
 }
 
+// A stretch of panel columns that lie in one output row.
+struct Run {
+  size_t offset;  // first panel column
+  size_t length;
+  size_t oy, ox;  // output position of the first column
+};
+
 const float* im2col_panel(const void* context, size_t j0, size_t k0, size_t kc, float* scratch) {
   const auto& p = *static_cast<const Im2colB*>(context);
-  const size_t taps = p.kernel_height * p.kernel_width;
   const size_t j_end = std::min(j0 + p.nr, p.n);
+  // Split the panel's columns by output row once; every patch row reuses the split.
+  Run runs[64];
+  size_t run_count = 0;
+  for (size_t j = j0; j < j_end; ++run_count) {
+    const size_t oy = j / p.output_width, ox = j % p.output_width;
+    const size_t length = std::min(j_end, (oy + 1) * p.output_width) - j;
+    runs[run_count] = {j - j0, length, oy, ox};
+    j += length;
+  }
+  // Walk the patch rows k = (channel, ky, kx) incrementally: no divisions per row.
+  const size_t taps = p.kernel_height * p.kernel_width;
+  size_t channel = k0 / taps, ky = k0 % taps / p.kernel_width, kx = k0 % p.kernel_width;
+  const ptrdiff_t height = static_cast<ptrdiff_t>(p.height);
   for (size_t kk = 0; kk < kc; ++kk) {
-    const size_t k = k0 + kk;
-    const size_t channel = k / taps, ky = k % taps / p.kernel_width, kx = k % p.kernel_width;
     const float* plane = p.input + channel * p.height * p.width;
     float* dst = scratch + kk * p.nr;
-    size_t j = j0;
-    while (j < j_end) {
-      const size_t oy = j / p.output_width, ox = j % p.output_width;
-      const size_t run = std::min(j_end, (oy + 1) * p.output_width) - j;
-      const ptrdiff_t iy = static_cast<ptrdiff_t>(oy * p.stride_height + ky) - static_cast<ptrdiff_t>(p.pad_top);
-      const float* row = (iy >= 0 && iy < static_cast<ptrdiff_t>(p.height)) ? plane + iy * p.width : nullptr;
-      const ptrdiff_t base = static_cast<ptrdiff_t>(ox * p.stride_width + kx) - static_cast<ptrdiff_t>(p.pad_left);
-      gather_run(row, base, p.stride_width, p.width, run, dst + (j - j0));
-      j += run;
+    for (size_t r = 0; r < run_count; ++r) {
+      const Run& run = runs[r];
+      const ptrdiff_t iy = static_cast<ptrdiff_t>(run.oy * p.stride_height + ky) - static_cast<ptrdiff_t>(p.pad_top);
+      const float* row = (iy >= 0 && iy < height) ? plane + iy * static_cast<ptrdiff_t>(p.width) : nullptr;
+      const ptrdiff_t base = static_cast<ptrdiff_t>(run.ox * p.stride_width + kx) - static_cast<ptrdiff_t>(p.pad_left);
+      gather_run(row, base, p.stride_width, p.width, run.length, dst + run.offset);
     }
-    std::fill(dst + (j_end - j0), dst + p.nr, 0.0f);
+    for (size_t j = j_end - j0; j < p.nr; ++j) dst[j] = 0.0f;
+    if (++kx == p.kernel_width) {
+      kx = 0;
+      if (++ky == p.kernel_height) {
+        ky = 0;
+        ++channel;
+      }
+    }
   }
   return scratch;
 }

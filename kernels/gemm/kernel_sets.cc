@@ -33,22 +33,29 @@ bool serves(const ConvolutionProblem& p, const Hardware&) {
 
 size_t packed_kernel_bytes(const ConvolutionProblem& p, const Hardware& hw) {
   const ConvolutionGemm g(p);
-  return round_up(prepacked_a_floats(g.m, g.k, microkernel_tile(hw.isa).mr) * sizeof(float), kAlignment);
+  return round_up(prepacked_a_floats(g.m, g.k, microkernel_tile(hw.isa, g.m).mr) * sizeof(float), kAlignment);
 }
 
 // Compute reads the kernel in place (no per-call packing); reuse reads the packed
 // kernel that precompute wrote.
+// Reused kernels were packed for a tile chosen by M alone; otherwise N counts too.
+TileShape convolution_tile(const ConvolutionProblem& p, const ConvolutionGemm& g, const Hardware& hw) {
+  return p.strategy == nnp_convolution_transform_strategy_compute ? microkernel_tile(hw.isa, g.m, g.n)
+                                                                  : microkernel_tile(hw.isa, g.m);
+}
+
 size_t convolution_workspace_bytes(const ConvolutionProblem& p, const Hardware& hw, size_t threads) {
   const ConvolutionGemm g(p);
-  return gemm_workspace_bytes(plan_gemm(g.m, g.n, g.k, true, threads, hw));
+  return gemm_workspace_bytes(plan_gemm(g.m, g.n, g.k, true, threads, hw, convolution_tile(p, g, hw)));
 }
 
 void pack_kernel(const ConvolutionProblem& p, const float* kernel, void* packed,
                  const ExecutionContext& context) {
   StageTimer timer(context.profile->kernel_transform);
   const ConvolutionGemm g(p);
-  const RowMajorA a{kernel, g.m, g.k, g.k, microkernel_tile(context.hardware->isa).mr};
-  pack_a_ahead(a, gemm_kc(g.k, *context.hardware), static_cast<float*>(packed));
+  const TileShape tile = microkernel_tile(context.hardware->isa, g.m);
+  const RowMajorA a{kernel, g.m, g.k, g.k, tile.mr};
+  pack_a_ahead(a, gemm_kc(g.k, tile, *context.hardware), static_cast<float*>(packed));
 }
 
 nnp_status run_convolution(const ConvolutionProblem& p, const ConvolutionTensors& t,
@@ -56,9 +63,9 @@ nnp_status run_convolution(const ConvolutionProblem& p, const ConvolutionTensors
   StageTimer timer(context.profile->block_multiplication);
   const Hardware& hw = *context.hardware;
   const ConvolutionGemm g(p);
-  const TileShape tile = microkernel_tile(hw.isa);
   const size_t threads = pthreadpool_get_threads_count(context.threadpool);
-  const GemmPlan plan = plan_gemm(g.m, g.n, g.k, true, threads, hw);
+  const GemmPlan plan = plan_gemm(g.m, g.n, g.k, true, threads, hw, convolution_tile(p, g, hw));
+  const TileShape tile = plan.tile;
 
   const bool reuse = p.strategy == nnp_convolution_transform_strategy_reuse;
   const RowMajorA in_place{t.kernel, g.m, g.k, g.k, tile.mr};
@@ -123,10 +130,10 @@ void fully_connected_output(size_t batch_size, size_t input_channels, size_t out
                             const ExecutionContext& context) {
   StageTimer timer(context.profile->block_multiplication);
   const Hardware& hw = *context.hardware;
-  const TileShape tile = microkernel_tile(hw.isa);
+  const TileShape tile = microkernel_tile(hw.isa, output_channels, batch_size);
   const size_t n = round_up(batch_size, tile.nr);
   const size_t threads = pthreadpool_get_threads_count(context.threadpool);
-  const GemmPlan plan = plan_gemm(output_channels, n, input_channels, true, threads, hw);
+  const GemmPlan plan = plan_gemm(output_channels, n, input_channels, true, threads, hw, tile);
   const size_t c_bytes = round_up(output_channels * n * sizeof(float), kAlignment);
   void* scratch = batch_size < kGemmMinBatch ? nullptr : thread_scratch(c_bytes + gemm_workspace_bytes(plan));
   if (scratch == nullptr) {  // small batch, or no memory for packing: stream the weights

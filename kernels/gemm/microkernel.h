@@ -24,25 +24,31 @@ namespace nnjit::gemm {
 using GemmMicrokernel = void (*)(size_t kc, const float* a, size_t a_stride, const float* b, float* c,
                                  size_t ldc, const float* bias);
 
-// Register tile of an ISA's microkernel.
+// Register tile of a microkernel.
 struct TileShape {
   size_t mr;
   size_t nr;
+  bool operator==(const TileShape&) const = default;
 };
-TileShape microkernel_tile(Isa isa);
 
-// The microkernel for `isa` with the given flags (jit::kAccumulate, jit::kBias,
-// jit::kRelu, jit::kStridedA): generated code when the JIT can serve it, else the
-// reference twin of the same tile shape.
-GemmMicrokernel gemm_microkernel(Isa isa, uint32_t flags);
+// The tile for an m x n GEMM on `isa`: among the ISA's tiles, the one with the least
+// padded work (e.g. 4x24 for 64 x 3136, 6x16 for 512 x 49). Data packed ahead of time
+// must not depend on n (it may be reused for another input size): pass n = 0 there,
+// and the choice depends on m alone.
+TileShape microkernel_tile(Isa isa, size_t m, size_t n = 0);
+
+// The microkernel for `isa` and `tile` with the given flags (jit::kAccumulate,
+// jit::kBias, jit::kRelu, jit::kStridedA): generated code when the JIT can serve it,
+// else the reference twin of the same tile shape.
+GemmMicrokernel gemm_microkernel(Isa isa, TileShape tile, uint32_t flags);
 
 // The reference twin for a tile shape and flags (used when the JIT cannot serve, and in tests).
 GemmMicrokernel reference_gemm_microkernel(TileShape tile, uint32_t flags);
 
 // The JIT microkernel alone; nullptr if this ISA has no generator or generation failed.
-GemmMicrokernel jit_gemm_microkernel(Isa isa, uint32_t flags);
+GemmMicrokernel jit_gemm_microkernel(Isa isa, TileShape tile, uint32_t flags);
 
-// The cache key of the JIT microkernel for `isa` and `flags`.
-jit::KernelKey gemm_microkernel_key(Isa isa, uint32_t flags);
+// The cache key of the JIT microkernel.
+jit::KernelKey gemm_microkernel_key(Isa isa, TileShape tile, uint32_t flags);
 
 }  // namespace nnjit::gemm

@@ -32,8 +32,12 @@ void copy_full_rows(const float* source, size_t stride, size_t kc, float* panel)
 const float* row_major_b_panel(const void* context, size_t j0, size_t k0, size_t kc, float* scratch) {
   const auto& b = *static_cast<const RowMajorB*>(context);
   const size_t cols = std::min(b.nr, b.n - j0);
-  if (cols == 16 && b.nr == 16) {
+  if (cols == b.nr && b.nr == 16) {
     copy_full_rows<16>(b.data + k0 * b.stride + j0, b.stride, kc, scratch);
+    return scratch;
+  }
+  if (cols == b.nr && b.nr == 24) {
+    copy_full_rows<24>(b.data + k0 * b.stride + j0, b.stride, kc, scratch);
     return scratch;
   }
   for (size_t k = 0; k < kc; ++k) {
