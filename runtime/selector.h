@@ -13,8 +13,9 @@ namespace nnjit {
 // nnp_status_unsupported_algorithm (26) when the named algorithm cannot serve the
 // shape, or nnp_status_unsupported_transform_strategy (27) when it cannot apply
 // the transform strategy. `auto` always finds an algorithm: API.md's rule, except
-// that when the rule's algorithm has no fast kernels on this hardware and implicit
-// GEMM has, implicit GEMM runs instead (the faster of the two here).
+// that implicit GEMM runs instead (where it has fast kernels on this hardware) when
+// the rule's algorithm has none, and for 1x1 stride-1 kernels (a 1x1 convolution is
+// a matrix product).
 nnp_status select_convolution_algorithm(const ConvolutionCall& call, const Hardware& hardware,
                                         nnp_convolution_algorithm* chosen);
 
