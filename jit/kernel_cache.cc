@@ -61,6 +61,37 @@ std::string KernelKey::name() const {
   switch (family) {
     case KernelFamily::f32_gemm: n = "f32_gemm_"; break;
     case KernelFamily::f32_gemv: n = (flags & kFp16Weights) ? "f16f32_gemv_" : "f32_gemv_"; break;
+    case KernelFamily::f32_wt8x8_input: n = "f32_wt8x8_input_"; break;
+    case KernelFamily::f32_wt8x8_kernel: n = "f32_wt8x8_kernel_"; break;
+    case KernelFamily::f32_wt8x8_kernel_rotated: n = "f32_wt8x8_kernel_rotated_"; break;
+    case KernelFamily::f32_wt8x8_output: n = "f32_wt8x8_output_"; break;
+    case KernelFamily::f32_wt8x8_output_stride2: n = "f32_wt8x8_output_stride2_"; break;
+    // FFT names spell out their key; variant bits as in kernels/fft/transforms.h
+    // (1 << 8: conjugate, 1 << 9: pointwise, 1 << 10: masked A, 1 << 11: blocked B).
+    case KernelFamily::f32_fft_forward:
+    case KernelFamily::f32_fft_inverse: {
+      const bool forward = family == KernelFamily::f32_fft_forward;
+      n = std::string(forward ? "f32_rfft2d_" : "f32_irfft2d_") + std::to_string(mr) + "x" +
+          std::to_string(mr) + (forward ? "_in" : "_out") + std::to_string(nr / 16 + 1) + "x" +
+          std::to_string(nr % 16 + 1);
+      if (flags & (1u << 8)) n += "_conj";
+      if (flags & kBias) n += "_bias";
+      if (flags & kRelu) n += "_relu";
+      return n + "__" + isa_name(isa);
+    }
+    case KernelFamily::f32_fft_cmac:
+      n = std::string("f32_cmac") + ((flags & (1u << 9)) ? "_pointwise_" : "3m_") + std::to_string(mr) + "x" +
+          std::to_string(nr) + "_u" + std::to_string(k_unroll);
+      if (flags & kAccumulate) n += "_acc";
+      if (flags & (1u << 10)) n += "_maskA";
+      if (flags & (1u << 11)) n += "_blockedB";
+      return n + "__" + isa_name(isa);
+    case KernelFamily::f32_fft_stage:
+    case KernelFamily::f32_fft_unstage:
+      n = std::string(family == KernelFamily::f32_fft_stage ? "f32_fft_stage_" : "f32_fft_unstage_") +
+          std::to_string(family == KernelFamily::f32_fft_stage ? 8 * mr : nr) + "cols";
+      if (flags & (1u << 12)) n += "_masked";  // kernels/fft: column masks
+      return n + "__" + isa_name(isa);
   }
   n += std::to_string(mr) + "x" + std::to_string(nr) + "_u" + std::to_string(k_unroll);
   if (flags & kAccumulate) n += "_acc";

@@ -16,6 +16,16 @@ namespace nnjit::jit {
 enum class KernelFamily : uint8_t {
   f32_gemm = 1,  // MR x NR register-blocked GEMM microkernel
   f32_gemv = 2,  // rows x K matrix-vector product, fp32 or fp16 weights
+  f32_wt8x8_input = 3,            // Winograd F(6x6,3x3) input transform, 8 channels of a tile
+  f32_wt8x8_kernel = 4,           // Winograd kernel transform, 8 output channels
+  f32_wt8x8_kernel_rotated = 5,   // the same on kernels turned 180 degrees (input gradient)
+  f32_wt8x8_output = 6,           // Winograd output transform, 6x6 per tile, 8 channels
+  f32_wt8x8_output_stride2 = 7,   // the same keeping the even rows and columns (3x3)
+  f32_fft_forward = 8,   // 2-D real FFT of 8 tiles (mr: tile, nr: (rows-1)*16 + cols-1)
+  f32_fft_inverse = 9,   // inverse 2-D real FFT of 8 tiles (same encoding)
+  f32_fft_cmac = 10,     // complex multiply-accumulate, 8 lanes x nr columns (kernels/fft)
+  f32_fft_stage = 11,    // 8 NCHW channels -> channel-interleaved tile rows (mr: 8-column chunks)
+  f32_fft_unstage = 12,  // channel-interleaved tile rows -> 8 NCHW channels (same encoding)
 };
 
 // Epilogue and variant flags (bit set).

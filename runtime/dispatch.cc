@@ -3,8 +3,12 @@
 #include <array>
 #include <initializer_list>
 
+#include "kernels/activation/activation.h"
+#include "kernels/fft/kernel_sets.h"
 #include "kernels/gemm/kernel_sets.h"
+#include "kernels/pooling/pooling.h"
 #include "kernels/reference/kernel_sets.h"
+#include "kernels/winograd/kernel_sets.h"
 
 namespace nnjit {
 namespace {
@@ -20,6 +24,9 @@ struct ConvolutionRegistration {
 constexpr std::initializer_list<ConvolutionRegistration> kConvolutionRegistrations = {
     {nnp_convolution_algorithm_implicit_gemm, Isa::avx2, &gemm::kConvolutionKernels},
     {nnp_convolution_algorithm_direct, Isa::avx2, &gemm::kConvolutionKernels},
+    {nnp_convolution_algorithm_wt8x8, Isa::avx2, &winograd::kWinogradKernels},
+    {nnp_convolution_algorithm_ft8x8, Isa::avx2, &fft::kFft8x8Kernels},
+    {nnp_convolution_algorithm_ft16x16, Isa::avx2, &fft::kFft16x16Kernels},
 };
 
 template <class KernelSet>
@@ -30,8 +37,16 @@ struct Registration {
 constexpr std::initializer_list<Registration<FullyConnectedKernelSet>> kFullyConnectedRegistrations = {
     {Isa::avx2, &gemm::kFullyConnectedKernels},
 };
-constexpr std::initializer_list<Registration<MaxPoolingKernelSet>> kMaxPoolingRegistrations = {};
-constexpr std::initializer_list<Registration<ActivationKernelSet>> kActivationRegistrations = {};
+constexpr std::initializer_list<Registration<MaxPoolingKernelSet>> kMaxPoolingRegistrations = {
+#if defined(__x86_64__)
+    {Isa::avx2, &pooling::kMaxPooling2x2s2Avx2},  // 2x2/2 only (its applies()); others: reference
+#endif
+};
+constexpr std::initializer_list<Registration<ActivationKernelSet>> kActivationRegistrations = {
+#if defined(__x86_64__)
+    {Isa::avx2, &activation::kActivationKernelsAvx2},
+#endif
+};
 
 // ---- Lookup ---------------------------------------------------------------------
 

@@ -107,7 +107,14 @@ nnp_status select_convolution_algorithm(const ConvolutionCall& c, const Hardware
     // A 1x1 kernel is a plain matrix product: no transform can make it cheaper (NNPACK's
     // FFT reaches 17 GFLOPS on resnet50.1x1 at batch 16 where GEMM runs near peak).
     const bool pointwise = is_square(c.kernel_size, 1) && is_unit_stride(c.subsampling);
-    if ((pointwise || !has_fast_convolution_kernels(*chosen, problem, hardware)) &&
+    // Winograd with the compute strategy transforms the whole kernel every call; on an
+    // image of at most 2x2 output tiles (e.g. resnet18.conv5, 7x7) that costs more than
+    // the GEMM it saves (measured: 56-59 vs 72 GFLOPS at one thread).
+    const bool few_winograd_tiles = *chosen == nnp_convolution_algorithm_wt8x8 &&
+                                    c.operation == ConvolutionOperation::inference &&
+                                    c.strategy_enum() == nnp_convolution_transform_strategy_compute &&
+                                    tiles_needed(unit_stride_output_size(c), c.kernel_size, 8) <= 4;
+    if ((pointwise || few_winograd_tiles || !has_fast_convolution_kernels(*chosen, problem, hardware)) &&
         *chosen != nnp_convolution_algorithm_direct &&
         has_fast_convolution_kernels(nnp_convolution_algorithm_implicit_gemm, problem, hardware))
       *chosen = nnp_convolution_algorithm_implicit_gemm;

@@ -1,0 +1,498 @@
+// FFT convolution drivers.
+//
+// ---- Roles ----------------------------------------------------------------------------
+// output / inference:  correlate the input with the kernel (+ bias, ReLU).
+// input_gradient:      the same machinery, with grad_output as the input image, the kernel
+//                      turned 180 degrees with its channel roles swapped, and padding K-1-p
+//                      on every side (grad_input[y] = sum_k g[y + p - k] w[k] is a correlation
+//                      of g, padded by K-1-p, with the flipped kernel).
+// kernel_gradient:     grad_kernel[o][i] = sum over images and output tiles of the correlation
+//                      of the input tile with the grad_output tile: accumulated in the
+//                      frequency domain, one inverse transform per kernel at the end.
+//
+// ---- Tiles ----------------------------------------------------------------------------
+// An output tile of ph x pw = (T - kh + 1) x (T - kw + 1) values reads a T x T input tile at
+// (tile_y * ph - pad_top, tile_x * pw - pad_left); anything outside the image reads zero.
+// Tiles are numbered over (image, tile row, tile column) and processed in blocks of
+// `block` tiles (a fixed function of the problem, not of the thread count):
+//   1. input transform: each (tile, 8 channels) is staged channel-interleaved and
+//      transformed into X[slot][tile][re/im][channel];
+//   2. multiply-accumulate: per slot, Y[slot][tile][re/im][out channel] =
+//      sum over channels of A[slot][channel][re/im][out channel] * X, 8 output channels x
+//      3 tiles per microkernel call;
+//   3. output transform: each (tile, 8 output channels) is inverted, scaled, biased,
+//      rectified and written back to NCHW (clipped at the image edge).
+// A block's X and Y stay in the last-level cache while the transformed kernel streams
+// through once per block; per slot, the kernel slice (Cout x Cin) and the block's X and Y
+// slices fit in L2. Each stage is split over the thread pool; every output element is
+// computed by one task with the same operations whatever the thread count.
+//
+// ---- Layouts (floats; "pad" = rounded up to 8) ----------------------------------------
+// transformed kernel A:  [slot][out channel / 8][in channel][re, im][8 (last block: Cout % 8)]
+//                        (Cout x Cin x T^2 floats in all)
+// X (block):             [slot][tile][in channel / 8][re 8, im 8]
+//                        (kernel gradient: [slot][in channel / 8][tile][re 8, im 8])
+// Y (block):             [slot][tile][out channel / 8][re 8, im 8]
+// grad_output (block):   [slot][out channel / 8][tile][re 8, im 8]   (kernel gradient)
+// kernel gradient sum:   [slot][in channel][out channel / 8][re 8, im 8]
+// (one 64-byte line holds one slot of 8 channels: what a transform writes or reads at once)
+#include "kernels/fft/convolution.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <atomic>
+#include <cstring>
+
+#include "kernels/fft/cmac.h"
+#include "kernels/fft/fft_algorithm.h"
+#include "kernels/fft/staging.h"
+#include "kernels/fft/transforms.h"
+#include "kernels/parallel.h"
+#include "kernels/stage_timer.h"
+
+namespace nnjit::fft {
+namespace {
+
+constexpr size_t kAlignment = 64;
+constexpr size_t kBlockBudgetBytes = size_t{4} << 20;  // X + Y of one block
+constexpr size_t kMaxCmacDepth = 256;                  // channels per microkernel call
+
+size_t divide_round_up(size_t a, size_t b) { return (a + b - 1) / b; }
+size_t round_up(size_t a, size_t b) { return divide_round_up(a, b) * b; }
+
+// ---- geometry -------------------------------------------------------------------------
+
+struct Geometry {
+  size_t tile, slots;
+  size_t cin, cout;  // channels of the transformed input and of the result (roles)
+  size_t cin_pad, cout_pad;
+  size_t images;
+  size_t in_h, in_w;  // the image the input transform reads
+  ptrdiff_t pad_top, pad_left;
+  size_t kh, kw;
+  size_t out_h, out_w;  // the grid of outputs the tiles cover
+  size_t ph, pw;        // outputs per tile
+  size_t tiles_y, tiles_x, tiles;
+  size_t block;
+  bool flip;  // input gradient: kernel turned 180 degrees, channel roles swapped
+
+  size_t tiles_per_image() const { return tiles_y * tiles_x; }
+  size_t cin_blocks() const { return cin_pad / kLanes; }
+  size_t cout_blocks() const { return cout_pad / kLanes; }
+  // Float strides of the block buffers.
+  size_t x_slot_stride() const { return block * 2 * cin_pad; }
+  size_t y_slot_stride() const { return block * 2 * cout_pad; }
+  size_t x_floats() const { return slots * x_slot_stride(); }
+  size_t y_floats() const { return slots * y_slot_stride(); }
+};
+
+std::atomic<size_t> g_block_budget{0};  // tests: 0 = kBlockBudgetBytes
+
+size_t choose_block(size_t tiles, size_t bytes_per_tile, size_t columns) {
+  const size_t override_budget = g_block_budget.load(std::memory_order_relaxed);
+  const size_t budget = override_budget != 0 ? override_budget : kBlockBudgetBytes;
+  size_t block = std::max<size_t>(1, budget / bytes_per_tile);
+  if (block >= columns) block -= block % columns;  // whole microkernel calls
+  return std::min(block, tiles);
+}
+
+Geometry geometry(const ConvolutionProblem& p, size_t tile, Isa /*isa*/) {
+  Geometry g{};
+  g.tile = tile;
+  g.slots = slot_count(tile);
+  g.kh = p.kernel_size.height;
+  g.kw = p.kernel_size.width;
+  g.images = p.batch_size;
+  const nnp_size out = p.output_size();
+  if (p.operation == ConvolutionOperation::input_gradient) {
+    g.flip = true;
+    g.cin = p.output_channels;
+    g.cout = p.input_channels;
+    g.in_h = out.height;
+    g.in_w = out.width;
+    g.pad_top = static_cast<ptrdiff_t>(g.kh - 1 - p.padding.top);
+    g.pad_left = static_cast<ptrdiff_t>(g.kw - 1 - p.padding.left);
+    g.out_h = p.input_size.height;
+    g.out_w = p.input_size.width;
+  } else {
+    g.cin = p.input_channels;
+    g.cout = p.output_channels;
+    g.in_h = p.input_size.height;
+    g.in_w = p.input_size.width;
+    g.pad_top = static_cast<ptrdiff_t>(p.padding.top);
+    g.pad_left = static_cast<ptrdiff_t>(p.padding.left);
+    g.out_h = out.height;
+    g.out_w = out.width;
+  }
+  g.cin_pad = round_up(g.cin, kLanes);
+  g.cout_pad = round_up(g.cout, kLanes);
+  g.ph = tile - g.kh + 1;
+  g.pw = tile - g.kw + 1;
+  g.tiles_y = divide_round_up(g.out_h, g.ph);
+  g.tiles_x = divide_round_up(g.out_w, g.pw);
+  g.tiles = g.images * g.tiles_per_image();
+  g.block = choose_block(g.tiles, tile * tile * (g.cin_pad + g.cout_pad) * sizeof(float), kCmacColumns);
+  return g;
+}
+
+// 8-column chunks of a tile row of `columns`.
+size_t chunks(size_t columns) { return divide_round_up(columns, kLanes); }
+
+struct TilePosition {
+  size_t image, ty, tx;
+};
+
+TilePosition position(const Geometry& g, size_t t) {
+  const size_t per_image = g.tiles_per_image();
+  return {t / per_image, t % per_image / g.tiles_x, t % g.tiles_x};
+}
+
+size_t kernel_floats(const Geometry& g) { return g.cin * g.cout * g.tile * g.tile; }
+
+// ---- kernel transform ------------------------------------------------------------------
+
+// Transformed kernel: per slot, one panel per block of 8 result channels ro (the last may
+// be partial, L < 8 lanes), and in it per transformed input channel ri the L real parts
+// then the L imaginary parts: A[slot][ro / 8][ri][re, im][L]. Exactly Cout x Cin x T^2
+// floats, and each multiply-accumulate call streams one contiguous panel.
+size_t kernel_slot_floats(const Geometry& g) { return g.cin * 2 * g.cout; }
+size_t kernel_panel_offset(const Geometry& g, size_t ob) { return ob * kLanes * 2 * g.cin; }
+
+// The kernel transform (conjugated, so that the multiply-accumulate computes correlations).
+void transform_kernels(const Geometry& g, const float* kernel, float* a, const ExecutionContext& context) {
+  const ForwardTransform transform({static_cast<uint8_t>(g.tile), static_cast<uint8_t>(g.kh),
+                                    static_cast<uint8_t>(g.kw), true},
+                                   context.hardware->isa);
+  const size_t taps = g.kh * g.kw;
+  parallel_for(context.threadpool, g.cin * g.cout_blocks(), [&](size_t task) {
+    // Input channels inner: consecutive transforms fill consecutive lines of every slot.
+    const size_t ob = task / g.cin, ri = task % g.cin;
+    const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+    alignas(64) float staged[kMaxTile * kMaxTile * kLanes];
+    std::memset(staged, 0, taps * kLanes * sizeof(float));
+    for (size_t lane = 0; lane < lanes; ++lane) {
+      const size_t ro = ob * kLanes + lane;
+      // forward: kernel[ro][ri]; input gradient: kernel[ri][ro] turned 180 degrees.
+      const float* w = g.flip ? kernel + (ri * g.cout + ro) * taps : kernel + (ro * g.cin + ri) * taps;
+      for (size_t tap = 0; tap < taps; ++tap) staged[tap * kLanes + lane] = w[g.flip ? taps - 1 - tap : tap];
+    }
+    const size_t slot_stride = kernel_slot_floats(g);
+    float* panel = a + kernel_panel_offset(g, ob) + ri * 2 * lanes;
+    if (lanes == kLanes) {
+      transform(staged, g.kw * kLanes * sizeof(float), panel, slot_stride * sizeof(float), kLanes * sizeof(float));
+      return;
+    }
+    alignas(64) float spectrum[kMaxTile * kMaxTile * kLanes];
+    transform(staged, g.kw * kLanes * sizeof(float), spectrum, 2 * kLanes * sizeof(float), kLanes * sizeof(float));
+    for (size_t slot = 0; slot < g.slots; ++slot) {
+      float* dst = panel + slot * slot_stride;
+      std::memcpy(dst, spectrum + slot * 2 * kLanes, lanes * sizeof(float));
+      std::memcpy(dst + lanes, spectrum + slot * 2 * kLanes + kLanes, lanes * sizeof(float));
+    }
+  });
+}
+
+// ---- stages -----------------------------------------------------------------------------
+
+// Input transform of tiles [first, first + count) into X.
+// X[slot][tile][channel / 8][re 8, im 8], or with `channel_major` (kernel gradient, where the
+// tiles are the summed dimension) X[slot][channel / 8][tile][re 8, im 8].
+void transform_inputs(const Geometry& g, const TileStager& stage, const ForwardTransform& transform,
+                      const float* input, size_t first, size_t count, float* x, bool channel_major,
+                      pthreadpool_t pool) {
+  parallel_for(pool, count * g.cin_blocks(), [&](size_t task) {
+    // Tiles inner: neighbouring tiles share image rows (cache lines, prefetch streams).
+    const size_t cb = task / count, t = task % count;
+    const TilePosition tp = position(g, first + t);
+    alignas(64) float staged[kMaxTile * kMaxTile * kLanes];
+    const size_t lanes = std::min(kLanes, g.cin - cb * kLanes);
+    if (t + 1 < count) {  // the next task's rows: too many streams for the hardware prefetchers
+      const TilePosition next = position(g, first + t + 1);
+      TileStager::prefetch(input + (next.image * g.cin + cb * kLanes) * g.in_h * g.in_w, g.in_h, g.in_w, lanes,
+                           static_cast<ptrdiff_t>(next.ty * g.ph) - g.pad_top,
+                           static_cast<ptrdiff_t>(next.tx * g.pw) - g.pad_left, g.tile, g.tile);
+    }
+    const float* image = input + (tp.image * g.cin + cb * kLanes) * g.in_h * g.in_w;
+    stage(image, g.in_h, g.in_w, lanes,
+          static_cast<ptrdiff_t>(tp.ty * g.ph) - g.pad_top, static_cast<ptrdiff_t>(tp.tx * g.pw) - g.pad_left, g.tile,
+          g.tile, staged);
+    const size_t offset = channel_major ? (cb * g.block + t) * 2 * kLanes : t * 2 * g.cin_pad + cb * 2 * kLanes;
+    transform(staged, g.tile * kLanes * sizeof(float), x + offset, g.x_slot_stride() * sizeof(float),
+              kLanes * sizeof(float));
+  });
+}
+
+// Lane mask of a block of 8 rows of which `lanes` exist.
+struct LaneMask {
+  alignas(32) int32_t lanes[kLanes];
+  explicit LaneMask(size_t valid) {
+    for (size_t l = 0; l < kLanes; ++l) lanes[l] = l < valid ? -1 : 0;
+  }
+};
+
+// Y = A * X for `count` tiles of the block, every slot.
+void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const float* x, size_t count, float* y,
+              pthreadpool_t pool) {
+  const size_t depth_blocks = divide_round_up(g.cin, kMaxCmacDepth);
+  const size_t depth = round_up(divide_round_up(g.cin, depth_blocks), kLanes);  // whole channel blocks
+  parallel_for(pool, g.slots * g.cout_blocks(), [&](size_t task) {
+    const size_t slot = task / g.cout_blocks(), ob = task % g.cout_blocks();
+    const bool pointwise = slot < 2;
+    const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+    const LaneMask mask(lanes);
+    CmacArgs args;
+    args.lda = 2 * lanes * sizeof(float);
+    args.a_im = lanes * sizeof(float);
+    args.ldb_k = 2 * kLanes * sizeof(float);  // per block of 8 channels
+    args.ldb_n = 2 * g.cin_pad * sizeof(float);
+    args.ldc_n = 2 * g.cout_pad * sizeof(float);
+    args.mask = mask.lanes;
+    const float* a_panel = a + slot * kernel_slot_floats(g) + kernel_panel_offset(g, ob);
+    const float* x_slot = x + slot * g.x_slot_stride();
+    float* y_slot = y + slot * g.y_slot_stride() + ob * 2 * kLanes;
+    // Prefetch streams for the next task (task + 1): its kernel panel during the first call,
+    // then a share of the next slot's X (every task of a slot takes one share).
+    const size_t next = std::min(task + 1, g.slots * g.cout_blocks() - 1);
+    const size_t next_slot = next / g.cout_blocks(), next_ob = next % g.cout_blocks();
+    const char* next_panel = reinterpret_cast<const char*>(a + next_slot * kernel_slot_floats(g) +
+                                                           kernel_panel_offset(g, next_ob));
+    const char* next_x = reinterpret_cast<const char*>(x + std::min(slot + 1, g.slots - 1) * g.x_slot_stride());
+    const size_t x_bytes = count * 2 * g.cin_pad * sizeof(float);
+    const size_t x_share = divide_round_up(x_bytes, g.cout_blocks());
+    size_t x_offset = ob * x_share;
+    const size_t x_end = std::min(x_bytes, x_offset + x_share);
+    size_t call = 0;
+    for (size_t k0 = 0; k0 < g.cin; k0 += depth) {
+      const size_t k = std::min(depth, g.cin - k0);
+      for (size_t t0 = 0; t0 < count; t0 += kernels.columns, ++call) {
+        const size_t nr = std::min(kernels.columns, count - t0);
+        args.a = a_panel + k0 * 2 * lanes;
+        args.b = x_slot + t0 * 2 * g.cin_pad + 2 * k0;  // k0: a multiple of 8
+        args.c = y_slot + t0 * 2 * g.cout_pad;
+        args.k = k;
+        if (call == 0 || x_offset >= x_end) {
+          args.prefetch = next_panel + (call == 0 ? 0 : k0 * 2 * lanes * sizeof(float));
+        } else {
+          args.prefetch = next_x + x_offset;
+          x_offset += k * 64;
+        }
+        kernels.get(pointwise, k0 != 0, lanes != kLanes, nr)(args);
+      }
+    }
+  });
+}
+
+// Output transform of the block's tiles into the result image.
+void transform_outputs(const Geometry& g, const InverseTransform& transform, const TileUnstager& unstage,
+                       const float* y, size_t first, size_t count, const float* bias, float* output,
+                       pthreadpool_t pool) {
+  parallel_for(pool, count * g.cout_blocks(), [&](size_t task) {
+    const size_t ob = task / count, t = task % count;
+    const TilePosition tp = position(g, first + t);
+    const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+    alignas(32) float bias_lanes[kLanes] = {};
+    if (bias != nullptr) std::memcpy(bias_lanes, bias + ob * kLanes, lanes * sizeof(float));
+    alignas(64) float result[kMaxTile * kMaxTile * kLanes];
+    transform(y + t * 2 * g.cout_pad + ob * 2 * kLanes, g.y_slot_stride() * sizeof(float), kLanes * sizeof(float),
+              result, chunks(g.pw) * kLanes * kLanes * sizeof(float), bias_lanes);
+    if (t + 1 < count) {
+      const TilePosition next = position(g, first + t + 1);
+      TileUnstager::prefetch(output + (next.image * g.cout + ob * kLanes) * g.out_h * g.out_w, g.ph, g.pw, lanes,
+                             next.ty * g.ph, next.tx * g.pw, g.out_h, g.out_w);
+    }
+    float* image = output + (tp.image * g.cout + ob * kLanes) * g.out_h * g.out_w;
+    unstage(result, g.ph, g.pw, lanes, tp.ty * g.ph, tp.tx * g.pw, g.out_h, g.out_w, image);
+  });
+}
+
+// ---- forward (output, inference, input gradient) ------------------------------------------
+
+nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const ConvolutionTensors& t,
+                       const ExecutionContext& context) {
+  const Isa isa = context.hardware->isa;
+  auto* workspace = static_cast<float*>(context.workspace);
+  const float* a = t.kernel;
+  if (p.strategy != nnp_convolution_transform_strategy_reuse) {
+    StageTimer timer(context.profile->kernel_transform);
+    transform_kernels(g, t.kernel, workspace, context);
+    a = workspace;
+    workspace += kernel_floats(g);
+  }
+  float* x = workspace;
+  float* y = x + round_up(g.x_floats(), kAlignment / sizeof(float));
+
+  const ForwardTransform input_transform({static_cast<uint8_t>(g.tile), static_cast<uint8_t>(g.tile),
+                                          static_cast<uint8_t>(g.tile), false},
+                                         isa);
+  const bool relu = p.relu && p.operation != ConvolutionOperation::input_gradient;
+  const InverseTransform output_transform(
+      {static_cast<uint8_t>(g.tile), static_cast<uint8_t>(g.ph), static_cast<uint8_t>(g.pw), true, relu}, isa);
+  const CmacSet kernels(isa, true);
+  const TileStager stage(chunks(g.tile), isa);
+  const TileUnstager unstage(chunks(g.pw), isa);
+  const float* bias = p.operation == ConvolutionOperation::input_gradient ? nullptr : t.bias;
+
+  for (size_t first = 0; first < g.tiles; first += g.block) {
+    const size_t count = std::min(g.block, g.tiles - first);
+    {
+      StageTimer timer(context.profile->input_transform);
+      transform_inputs(g, stage, input_transform, t.input, first, count, x, false, context.threadpool);
+    }
+    {
+      StageTimer timer(context.profile->block_multiplication);
+      multiply(g, kernels, a, x, count, y, context.threadpool);
+    }
+    {
+      StageTimer timer(context.profile->output_transform);
+      transform_outputs(g, output_transform, unstage, y, first, count, bias, t.output, context.threadpool);
+    }
+  }
+  return nnp_status_success;
+}
+
+size_t forward_workspace_bytes(const ConvolutionProblem& p, const Geometry& g) {
+  const size_t kernel = p.strategy == nnp_convolution_transform_strategy_reuse ? 0 : kernel_floats(g) * sizeof(float);
+  return kernel + round_up(g.x_floats() * sizeof(float), kAlignment) + round_up(g.y_floats() * sizeof(float), kAlignment);
+}
+
+// ---- kernel gradient ---------------------------------------------------------------------
+// Roles: cin = input channels (X), cout = output channels (G, the grad_output tiles).
+
+size_t gradient_sum_floats(const Geometry& g) { return g.slots * g.cin * 2 * g.cout_pad; }
+
+size_t kernel_gradient_workspace_bytes(const Geometry& g) {
+  return round_up(gradient_sum_floats(g) * sizeof(float), kAlignment) +
+         round_up(g.x_floats() * sizeof(float), kAlignment) + round_up(g.y_floats() * sizeof(float), kAlignment);
+}
+
+// Whether kernel tap (ky, kx) meets the input at any output position. Taps that only
+// ever see padding have an exactly zero gradient; the transforms would leave rounding
+// noise there, so they are written as zeros.
+bool tap_sees_input(const Geometry& g, size_t ky, size_t kx) {
+  auto axis = [](size_t k, ptrdiff_t pad, size_t outputs, size_t inputs) {
+    // input index o + k - pad for o in [0, outputs) must meet [0, inputs).
+    const ptrdiff_t first = static_cast<ptrdiff_t>(k) - pad;
+    const ptrdiff_t last = first + static_cast<ptrdiff_t>(outputs) - 1;
+    return last >= 0 && first < static_cast<ptrdiff_t>(inputs);
+  };
+  return axis(ky, g.pad_top, g.out_h, g.in_h) && axis(kx, g.pad_left, g.out_w, g.in_w);
+}
+
+nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, const ExecutionContext& context) {
+  const Isa isa = context.hardware->isa;
+  float* sum = static_cast<float*>(context.workspace);
+  float* x = sum + round_up(gradient_sum_floats(g), kAlignment / sizeof(float));
+  float* gt = x + round_up(g.x_floats(), kAlignment / sizeof(float));
+  const float* grad_output = t.kernel;
+
+  const ForwardTransform input_transform({static_cast<uint8_t>(g.tile), static_cast<uint8_t>(g.tile),
+                                          static_cast<uint8_t>(g.tile), false},
+                                         isa);
+  const ForwardTransform gradient_transform(
+      {static_cast<uint8_t>(g.tile), static_cast<uint8_t>(g.ph), static_cast<uint8_t>(g.pw), true}, isa);
+  const InverseTransform kernel_transform(
+      {static_cast<uint8_t>(g.tile), static_cast<uint8_t>(g.kh), static_cast<uint8_t>(g.kw), false, false}, isa);
+  const CmacSet kernels(isa, false);
+  const TileStager stage(chunks(g.tile), isa);
+  const TileStager stage_gradient(chunks(g.pw), isa);
+
+  for (size_t first = 0; first < g.tiles; first += g.block) {
+    const size_t count = std::min(g.block, g.tiles - first);
+    {
+      StageTimer timer(context.profile->input_transform);
+      transform_inputs(g, stage, input_transform, t.input, first, count, x, true, context.threadpool);
+    }
+    {
+      StageTimer timer(context.profile->output_transform);
+      parallel_for(context.threadpool, count * g.cout_blocks(), [&](size_t task) {
+        const size_t ob = task / count, tl = task % count;
+        const TilePosition tp = position(g, first + tl);
+        alignas(64) float staged[kMaxTile * kMaxTile * kLanes];
+        const float* image = grad_output + (tp.image * g.cout + ob * kLanes) * g.out_h * g.out_w;
+        stage_gradient(image, g.out_h, g.out_w, std::min(kLanes, g.cout - ob * kLanes),
+                       static_cast<ptrdiff_t>(tp.ty * g.ph), static_cast<ptrdiff_t>(tp.tx * g.pw), g.ph, g.pw, staged);
+        gradient_transform(staged, chunks(g.pw) * kLanes * kLanes * sizeof(float),
+                           gt + (ob * g.block + tl) * 2 * kLanes, g.y_slot_stride() * sizeof(float),
+                           kLanes * sizeof(float));
+      });
+    }
+    {
+      StageTimer timer(context.profile->block_multiplication);
+      const bool accumulate = first != 0;
+      parallel_for(context.threadpool, g.slots * g.cout_blocks(), [&](size_t task) {
+        const size_t slot = task / g.cout_blocks(), ob = task % g.cout_blocks();
+        // A: this block of 8 output channels over the tiles; B: 8 input channels over the
+        // tiles; both one 64-byte line per tile.
+        CmacArgs args;
+        args.a = gt + slot * g.y_slot_stride() + ob * g.block * 2 * kLanes;
+        args.lda = 2 * kLanes * sizeof(float);
+        args.a_im = kLanes * sizeof(float);
+        args.ldb_k = 2 * kLanes * sizeof(float);
+        args.ldb_n = sizeof(float);
+        args.ldc_n = 2 * g.cout_pad * sizeof(float);
+        args.k = count;
+        args.mask = nullptr;
+        args.prefetch = args.a;
+        // Columns (input channels) in groups within one block of 8, where they are adjacent.
+        for (size_t i0 = 0; i0 < g.cin;) {
+          const size_t block_end = std::min(g.cin, (i0 / kLanes + 1) * kLanes);
+          const size_t nr = std::min(kernels.columns, block_end - i0);
+          args.b = x + slot * g.x_slot_stride() + (i0 / kLanes * g.block) * 2 * kLanes + i0 % kLanes;
+          args.c = sum + slot * g.cin * 2 * g.cout_pad + i0 * 2 * g.cout_pad + ob * 2 * kLanes;
+          kernels.get(slot < 2, accumulate, false, nr)(args);
+          i0 += nr;
+        }
+      });
+    }
+  }
+  StageTimer timer(context.profile->kernel_transform);
+  const size_t taps = g.kh * g.kw;
+  parallel_for(context.threadpool, g.cin * g.cout_blocks(), [&](size_t task) {
+    const size_t i = task / g.cout_blocks(), ob = task % g.cout_blocks();
+    alignas(64) float result[kMaxTile * kMaxTile * kLanes];
+    alignas(32) const float no_bias[kLanes] = {};
+    kernel_transform(sum + i * 2 * g.cout_pad + ob * 2 * kLanes, g.cin * 2 * g.cout_pad * sizeof(float),
+                     kLanes * sizeof(float), result, g.kw * kLanes * sizeof(float), no_bias);
+    const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+    for (size_t lane = 0; lane < lanes; ++lane) {
+      float* w = t.output + ((ob * kLanes + lane) * g.cin + i) * taps;
+      for (size_t tap = 0; tap < taps; ++tap)
+        w[tap] = tap_sees_input(g, tap / g.kw, tap % g.kw) ? result[tap * kLanes + lane] : 0.0f;
+    }
+  });
+  return nnp_status_success;
+}
+
+}  // namespace
+
+void set_block_budget_for_testing(size_t bytes) { g_block_budget.store(bytes, std::memory_order_relaxed); }
+
+bool serves(const ConvolutionProblem& p, size_t tile) {
+  return p.kernel_size.width <= tile && p.kernel_size.height <= tile && p.kernel_size.width >= 1 &&
+         p.kernel_size.height >= 1 && p.stride.width == 1 && p.stride.height == 1;
+}
+
+size_t workspace_bytes(const ConvolutionProblem& p, size_t tile, const Hardware& hardware) {
+  const Geometry g = geometry(p, tile, hardware.isa);
+  if (p.operation == ConvolutionOperation::kernel_gradient) return kernel_gradient_workspace_bytes(g);
+  return forward_workspace_bytes(p, g);
+}
+
+size_t transformed_kernel_bytes(const ConvolutionProblem& p, size_t tile) {
+  return p.input_channels * p.output_channels * tile * tile * sizeof(float);
+}
+
+void transform_kernel(const ConvolutionProblem& p, size_t tile, const float* kernel, void* transformed,
+                      const ExecutionContext& context) {
+  StageTimer timer(context.profile->kernel_transform);
+  transform_kernels(geometry(p, tile, context.hardware->isa), kernel, static_cast<float*>(transformed), context);
+}
+
+nnp_status run(const ConvolutionProblem& p, size_t tile, const ConvolutionTensors& t,
+               const ExecutionContext& context) {
+  const Geometry g = geometry(p, tile, context.hardware->isa);
+  if (p.operation == ConvolutionOperation::kernel_gradient) return run_kernel_gradient(g, t, context);
+  return run_forward(p, g, t, context);
+}
+
+}  // namespace nnjit::fft

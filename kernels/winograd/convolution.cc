@@ -1,0 +1,667 @@
+#include "kernels/winograd/convolution.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <vector>
+
+#include "jit/kernel_key.h"
+#include "kernels/gemm/microkernel.h"
+#include "kernels/parallel.h"
+#include "kernels/stage_timer.h"
+#include "kernels/winograd/transforms.h"
+
+namespace nnjit::winograd {
+namespace {
+
+constexpr size_t kAlignment = 64;
+constexpr size_t kTaps = 9;
+
+constexpr size_t divide_round_up(size_t a, size_t b) { return (a + b - 1) / b; }
+constexpr size_t round_up(size_t a, size_t b) { return divide_round_up(a, b) * b; }
+
+// A stride of at least `floats` that is an odd number of 64-byte lines: the 64 positions
+// of a tile, written or read together, then fall into different L1 sets (a multiple of
+// 4 KiB would put them all in one).
+constexpr size_t position_stride(size_t floats) {
+  constexpr size_t kLine = 64 / sizeof(float);
+  const size_t lines = divide_round_up(floats, kLine);
+  return (lines | 1) * kLine;
+}
+
+// The GEMM register tile: MR rows = tiles, NR columns = output channels. 6x16 pads the
+// usual channel counts (multiples of 16) least; where the JIT cannot serve it,
+// gemm_microkernel gives its reference twin. MR is the input transform's tile group.
+constexpr gemm::TileShape kGemmTile{kTileGroup, 16};
+constexpr size_t kMr = kGemmTile.mr, kNr = kGemmTile.nr;
+
+// K (input channel) block of the GEMM: at most this many, split evenly. It depends on the
+// input channels only, so every strategy sums in the same order (reuse == compute, bit for bit).
+constexpr size_t kMaxKBlock = 256;
+
+// Staged copies of kernel taps (see transform_panel): lanes an odd number of lines apart.
+constexpr size_t staged_lane_stride(size_t steps) { return position_stride(steps * kTaps); }
+constexpr size_t staged_taps_floats(size_t steps) { return kNr * staged_lane_stride(steps); }
+
+// V + M of one block of tiles stay below this (they live in the last-level cache between
+// the stages of a block); a block has at least kMinBlockTiles tiles (it reads all of U).
+constexpr size_t kBlockBytes = size_t{8} << 20;
+constexpr size_t kMinBlockTiles = 48;
+
+// Large images with few channels: each thread runs whole blocks of tiles through the three
+// stages with V and M in 5/8 of its L2 (no synchronisation between the stages), when such
+// a block holds at least one group of tiles and there are at least two blocks. Measured on
+// vgg.conv1_2/conv2_2 and resnet18.conv2: as fast as the staged mode on one thread, 1.3x to
+// 1.6x faster on two.
+constexpr size_t kPrivateL2Eighths = 5;
+constexpr size_t kMinPrivateTiles = kTileGroup;
+
+// The compute strategy transforms the kernel panel by panel right before its GEMMs (never
+// writing all of U) when all tiles fit one block of at most kFusedBlockBytes and there are
+// at most kFusedMaxTiles: U is then larger than what the GEMMs reread instead (V once per
+// panel of output channels). The choice (like every other one of the plan) changes no bits.
+constexpr size_t kFusedBlockBytes = size_t{16} << 20;
+constexpr size_t kFusedMaxTiles = 128;
+
+// The convolution computed, seen as a forward correlation of `in_channels` planes of
+// in_height x in_width (zero-padded by pad_top/pad_left and as far as the tiles reach)
+// into `out_channels` planes of out_height x out_width.
+struct Geometry {
+  size_t batch;
+  size_t in_channels, out_channels;  // I, O
+  size_t in_height, in_width;
+  size_t pad_top, pad_left;
+  size_t out_height, out_width;
+  bool stride2;
+  bool relu;
+  bool rotated;         // input gradient: kernel[o][i] is the problem's kernel[i][o] turned 180 degrees
+  size_t out_per_tile;  // outputs per tile and axis: 6, or 3 with stride 2
+  size_t tiles_y, tiles_x;
+
+  size_t tiles_per_image() const { return tiles_y * tiles_x; }
+  size_t tiles() const { return batch * tiles_per_image(); }
+};
+
+Geometry geometry_of(const ConvolutionProblem& p) {
+  Geometry g{};
+  g.batch = p.batch_size;
+  if (p.operation == ConvolutionOperation::input_gradient) {
+    // grad_input = grad_output correlated with the rotated, transposed kernel, padded by 2 - pad.
+    const nnp_size grad_output = p.output_size();
+    g.in_channels = p.output_channels;
+    g.out_channels = p.input_channels;
+    g.in_height = grad_output.height;
+    g.in_width = grad_output.width;
+    g.pad_top = 2 - p.padding.top;
+    g.pad_left = 2 - p.padding.left;
+    g.out_height = p.input_size.height;
+    g.out_width = p.input_size.width;
+    g.rotated = true;
+  } else {
+    const nnp_size out = p.output_size();
+    g.in_channels = p.input_channels;
+    g.out_channels = p.output_channels;
+    g.in_height = p.input_size.height;
+    g.in_width = p.input_size.width;
+    g.pad_top = p.padding.top;
+    g.pad_left = p.padding.left;
+    g.out_height = out.height;
+    g.out_width = out.width;
+    g.stride2 = p.stride.width == 2;
+    g.relu = p.relu;
+  }
+  g.out_per_tile = g.stride2 ? kOutput / 2 : kOutput;
+  g.tiles_y = divide_round_up(g.out_height, g.out_per_tile);
+  g.tiles_x = divide_round_up(g.out_width, g.out_per_tile);
+  return g;
+}
+
+// Channel blocks per input transform call (and most per task).
+constexpr size_t kMaxRun = 16;
+
+struct Plan {
+  Geometry g;
+  size_t in8;          // I rounded up to 8: channels of V
+  size_t out_nr;       // O rounded up to NR: row length of M
+  size_t kc;           // GEMM K block
+  size_t block_tiles;  // multiple of MR
+  size_t blocks;
+  bool own_kernel;     // the kernel is transformed here (compute strategy)
+  bool fused;          // ... panel by panel inside the multiplication stage
+  bool private_blocks; // each thread runs whole blocks in its own V and M
+  size_t slots;        // per-thread buffers
+  // Workspace regions (byte offsets) and total.
+  size_t kernel_at, panel_at, zeros_at, v_at, m_at, gather_at, gather_bytes, slot_at, slot_bytes, bytes;
+  size_t v_bytes() const { return round_up(kPositions * v_position_stride() * sizeof(float), kAlignment); }
+  size_t m_bytes() const { return round_up(block_tiles * m_tile_floats() * sizeof(float), kAlignment); }
+
+  size_t groups() const { return block_tiles / kMr; }
+  size_t channel_blocks() const { return in8 / kLanes; }
+  size_t v_position_stride() const { return position_stride(groups() * in8 * kMr); }
+  size_t m_tile_floats() const { return kPositions * out_nr; }            // M[tile][panel][p][NR]
+  size_t u_position_stride() const { return position_stride(kc * kNr); }  // fused panel buffer
+  size_t u_bytes() const { return round_up(kPositions * u_position_stride() * sizeof(float), kAlignment); }
+};
+
+size_t region(size_t* at, size_t floats) {
+  const size_t start = *at;
+  *at += round_up(floats * sizeof(float), kAlignment);
+  return start;
+}
+
+Plan make_plan(const ConvolutionProblem& p, const Hardware& hw, size_t threads) {
+  Plan plan{};
+  plan.g = geometry_of(p);
+  const Geometry& g = plan.g;
+  const size_t o = g.out_channels, i = g.in_channels;
+  plan.in8 = round_up(i, kLanes);
+  plan.out_nr = round_up(o, kNr);
+  plan.kc = round_up(divide_round_up(i, divide_round_up(i, kMaxKBlock)), 4);
+
+  const size_t tile_bytes = kPositions * (plan.in8 + plan.out_nr) * sizeof(float);
+  const size_t tiles = g.tiles();
+  const size_t private_tiles = hw.l2_bytes * kPrivateL2Eighths / 8 / tile_bytes / kMr * kMr;
+  plan.own_kernel = p.strategy != nnp_convolution_transform_strategy_reuse;
+  // (Its tasks are panels of output channels: at least two per thread.)
+  plan.fused = plan.own_kernel && tiles <= kFusedMaxTiles && tiles * tile_bytes <= kFusedBlockBytes &&
+               divide_round_up(o, kNr) >= 2 * std::max<size_t>(threads, 1);
+  plan.private_blocks = !plan.fused && private_tiles >= kMinPrivateTiles && tiles >= 2 * private_tiles;
+  const size_t most = plan.fused           ? round_up(tiles, kMr)
+                      : plan.private_blocks ? private_tiles
+                                            : round_up(std::max(kBlockBytes / tile_bytes, kMinBlockTiles), kMr);
+  plan.blocks = divide_round_up(tiles, most);
+  plan.block_tiles = round_up(divide_round_up(tiles, plan.blocks), kMr);
+
+  plan.slots = std::clamp<size_t>(threads, 1, 64);
+  size_t at = 0;
+  plan.kernel_at = region(&at, plan.own_kernel && !plan.fused ? kPositions * o * i : 0);
+  plan.panel_at = region(&at, !plan.fused && o % kNr != 0 ? kPositions * i * kNr : 0);
+  plan.zeros_at = region(&at, round_up(o, kLanes));
+  // Shared V and M, unless each thread has its own.
+  plan.v_at = at;
+  plan.m_at = at + (plan.private_blocks ? 0 : plan.v_bytes());
+  at = plan.m_at + (plan.private_blocks ? 0 : plan.m_bytes());
+  // Per thread: the zero-padded copies of border tiles for the input transform; and V and M
+  // (private blocks) or the transformed kernel panel (fused).
+  plan.gather_bytes = round_up(kTileGroup * std::min(kMaxRun, plan.channel_blocks()) * kLanes * kTile * kTile *
+                                   sizeof(float), kAlignment);
+  plan.gather_at = at;
+  at += plan.slots * plan.gather_bytes;
+  plan.slot_bytes = plan.fused ? plan.u_bytes() + round_up(staged_taps_floats(plan.kc) * sizeof(float), kAlignment)
+                    : plan.private_blocks ? plan.v_bytes() + plan.m_bytes()
+                                          : 0;
+  plan.slot_at = at;
+  at += plan.slots * plan.slot_bytes;
+  plan.bytes = at;
+  return plan;
+}
+
+// Hands one of `count` buffers to each running task (at most `count` run at once).
+class SlotPool {
+ public:
+  explicit SlotPool(size_t count) : free_(count >= 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1) {}
+  size_t acquire() {
+    uint64_t bits = free_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (bits == 0) {
+        bits = free_.load(std::memory_order_relaxed);
+        continue;
+      }
+      const int slot = __builtin_ctzll(bits);
+      if (free_.compare_exchange_weak(bits, bits & ~(uint64_t{1} << slot), std::memory_order_acquire))
+        return static_cast<size_t>(slot);
+    }
+  }
+  void release(size_t slot) { free_.fetch_or(uint64_t{1} << slot, std::memory_order_release); }
+
+ private:
+  std::atomic<uint64_t> free_;
+};
+
+// ---- Kernel transform ------------------------------------------------------------------
+
+// Transforms the kernels of output channels [o0, o0 + width) (one NR panel, width <= NR)
+// and input channels [i0, i1) into panel rows: position p, input channel i, lane l at
+// out[p*position_stride + (i - i0)*row + l] with `row` floats per input channel. Lanes
+// [width, row) are zeros when zero_pad (the padded panel of the fused stage).
+//
+// The forward kernel's lanes (output channels) are rows of I*9 floats, often a multiple of
+// 1 KiB apart, so that the 16 lanes read together fall into two L1 sets: with `staging`
+// (room for staged_taps_floats(i1 - i0)), they are first copied into rows an odd number of
+// cache lines apart.
+
+void transform_panel(const Geometry& g, const float* kernel, KernelTransform f, size_t o0, size_t width,
+                     size_t i0, size_t i1, float* out, size_t position_stride, size_t row, bool zero_pad,
+                     float* staging = nullptr) {
+  const size_t o_count = g.out_channels;
+  // Taps of (o, i): forward kernel[o][i]; rotated: the problem's kernel[i][o].
+  const size_t lane_stride = g.rotated ? kTaps : g.in_channels * kTaps;
+  const size_t step_stride = g.rotated ? o_count * kTaps : kTaps;
+  const size_t whole = width / kLanes;  // groups of 8 lanes read in place
+  if (whole > 0) {
+    const float* taps = kernel + o0 * lane_stride + i0 * step_stride;
+    size_t taps_lane_stride = lane_stride;
+    if (staging != nullptr && !g.rotated) {
+      taps_lane_stride = staged_lane_stride(i1 - i0);
+      for (size_t l = 0; l < whole * kLanes; ++l)
+        std::memcpy(staging + l * taps_lane_stride, taps + l * lane_stride, (i1 - i0) * kTaps * sizeof(float));
+      taps = staging;
+    }
+    const KernelTransformArgs args{taps, taps_lane_stride, step_stride, i1 - i0, out, position_stride, row, whole};
+    f(&args);
+  }
+  const size_t lanes = width - whole * kLanes;
+  if (lanes == 0) {
+    if (zero_pad && width < row)
+      for (size_t pos = 0; pos < kPositions; ++pos)
+        for (size_t i = i0; i < i1; ++i)
+          std::fill_n(out + pos * position_stride + (i - i0) * row + width, row - width, 0.0f);
+    return;
+  }
+  // The last, partial group of lanes: one input channel at a time through a padded copy.
+  const size_t first = o0 + whole * kLanes;
+  alignas(32) float taps[kLanes * kTaps];
+  alignas(32) float result[kPositions * kLanes];
+  for (size_t i = i0; i < i1; ++i) {
+    std::fill(std::begin(taps), std::end(taps), 0.0f);
+    for (size_t l = 0; l < lanes; ++l)
+      std::memcpy(taps + l * kTaps, kernel + (first + l) * lane_stride + i * step_stride, kTaps * sizeof(float));
+    const KernelTransformArgs args{taps, kTaps, 0, 1, result, kLanes, 0, 1};
+    f(&args);
+    for (size_t pos = 0; pos < kPositions; ++pos) {
+      float* dst = out + pos * position_stride + (i - i0) * row + whole * kLanes;
+      std::memcpy(dst, result + pos * kLanes, lanes * sizeof(float));
+      if (zero_pad) std::fill(dst + lanes, out + pos * position_stride + (i - i0 + 1) * row, 0.0f);
+    }
+  }
+}
+
+// U for all channels, in the layout of convolution.h. Its position stride (O*I floats) is
+// often a multiple of 4 KiB, so a few input channels at a time are transformed into a
+// buffer with an L1-friendly stride and then copied out, position by position.
+void transform_kernels(const Geometry& g, const float* kernel, float* transformed, Isa isa, pthreadpool_t pool) {
+  const size_t o_count = g.out_channels, i_count = g.in_channels;
+  const KernelTransform f = kernel_transform(isa, g.rotated);
+  constexpr size_t kChunk = 32;  // input channels per task
+  constexpr size_t kStage = 4;   // input channels per staging round
+  parallel_for_2d(pool, divide_round_up(o_count, kNr), divide_round_up(i_count, kChunk), [&](size_t panel, size_t c) {
+    const size_t o0 = panel * kNr, width = std::min(kNr, o_count - o0);
+    float* out = transformed + o0 * i_count;  // the panel in position 0
+    const size_t stage_stride = position_stride(kStage * kNr);
+    alignas(64) float stage[kPositions * position_stride(kStage * kNr)];
+    alignas(64) float taps[staged_taps_floats(kStage)];
+    for (size_t i0 = c * kChunk; i0 < std::min(i_count, (c + 1) * kChunk); i0 += kStage) {
+      const size_t i1 = std::min({i_count, i0 + kStage, (c + 1) * kChunk});
+      transform_panel(g, kernel, f, o0, width, i0, i1, stage, stage_stride, width, false, taps);
+      for (size_t pos = 0; pos < kPositions; ++pos)
+        std::memcpy(out + pos * o_count * i_count + i0 * width, stage + pos * stage_stride,
+                    (i1 - i0) * width * sizeof(float));
+    }
+  });
+}
+
+// ---- Stages ---------------------------------------------------------------------------------
+
+struct Buffers {
+  const float* kernel;  // U (unless fused)
+  float* panel;         // zero-padded last panel of U, per position [I][NR]
+  float* zeros;
+  float* v;
+  float* m;
+  uint8_t* gather;  // per slot
+  uint8_t* slots;   // per slot
+};
+
+// A tile's 8x8 input window: rows y0.. and columns x0.. of the padded image.
+struct TileWindow {
+  size_t image, y0, x0;
+};
+
+// Zero-padded copy of a window for channel blocks [cb0, cb0 + blocks): channel l of block b,
+// row r, column s at out[(b*8 + l)*64 + r*8 + s].
+void gather_window(const Geometry& g, const float* input, const TileWindow& w, size_t cb0, size_t blocks, float* out) {
+  const size_t plane = g.in_height * g.in_width;
+  // Window columns [s0, s1) lie inside the image.
+  const size_t s0 = std::min(kTile, g.pad_left > w.x0 ? g.pad_left - w.x0 : 0);
+  const size_t s1 = std::clamp(g.pad_left + g.in_width, w.x0 + s0, w.x0 + kTile) - w.x0;
+  for (size_t c = 0; c < blocks * kLanes; ++c, out += kTile * kTile) {
+    const size_t channel = cb0 * kLanes + c;
+    if (channel >= g.in_channels) {
+      std::fill(out, out + kTile * kTile, 0.0f);
+      continue;
+    }
+    const float* src = input + (w.image * g.in_channels + channel) * plane;
+    for (size_t r = 0; r < kTile; ++r) {
+      float* dst = out + r * kTile;
+      const size_t y = w.y0 + r;  // padded coordinates
+      if (y < g.pad_top || y - g.pad_top >= g.in_height || s0 >= s1) {
+        std::fill(dst, dst + kTile, 0.0f);
+        continue;
+      }
+      std::fill(dst, dst + s0, 0.0f);
+      std::memcpy(dst + s0, src + (y - g.pad_top) * g.in_width + (w.x0 + s0 - g.pad_left), (s1 - s0) * sizeof(float));
+      std::fill(dst + s1, dst + kTile, 0.0f);
+    }
+  }
+}
+
+struct Stages {
+  const Plan& plan;
+  Buffers buf;
+  const ConvolutionTensors& t;
+  InputTransform input_transform;
+  KernelTransform kernel_transform;
+  OutputTransform output_transform;
+  gemm::GemmMicrokernel first_k_block;  // C = A B
+  gemm::GemmMicrokernel next_k_block;   // C += A B
+  pthreadpool_t pool;
+  size_t threads;
+  size_t slots;  // of buf.gather and buf.slots
+
+  TileWindow window(size_t tile) const {
+    const Geometry& g = plan.g;
+    const size_t within = tile % g.tiles_per_image();
+    return {tile / g.tiles_per_image(), within / g.tiles_x * kOutput, within % g.tiles_x * kOutput};
+  }
+
+  // (1) Input transform of tiles [t0, t0 + count) into V. Tasks: a group of MR tiles x a run
+  // of channel blocks. Tiles read the image in place where their window lies inside it and
+  // the channels are whole; the others read a zero-padded copy.
+  void input(size_t t0, size_t count) const {
+    const Geometry& g = plan.g;
+    const size_t channel_blocks = plan.channel_blocks(), whole_blocks = g.in_channels / kLanes;
+    const size_t groups = divide_round_up(count, kMr);
+    const size_t wanted = divide_round_up(4 * threads, groups);
+    const size_t run = std::clamp<size_t>(channel_blocks / wanted, 1, kMaxRun);
+    const size_t plane = g.in_height * g.in_width;
+    SlotPool slots(this->slots);
+    parallel_for_2d(pool, groups, divide_round_up(channel_blocks, run), [&](size_t group, size_t r) {
+      const size_t slot = slots.acquire();
+      float* gathered = reinterpret_cast<float*>(buf.gather + slot * plan.gather_bytes);
+      TileWindow windows[kMr];
+      for (size_t k = 0; k < kMr; ++k)  // missing tiles of the last group repeat the first
+        windows[k] = window(t0 + group * kMr + (group * kMr + k < count ? k : 0));
+      float* out = buf.v + group * plan.in8 * kMr;
+      const size_t cb0 = r * run, cb1 = std::min(channel_blocks, cb0 + run);
+      // Whole channel blocks, then the last partial one (always from copies).
+      for (size_t begin = cb0; begin < cb1;) {
+        const size_t end = begin < whole_blocks ? std::min(cb1, whole_blocks) : cb1;
+        const float* tiles[kMr];
+        size_t row_strides[kMr], channel_strides[kMr];
+        for (size_t k = 0; k < kMr; ++k) {
+          const TileWindow& w = windows[k];
+          const bool inside = begin < whole_blocks && w.y0 >= g.pad_top && w.y0 + kTile <= g.pad_top + g.in_height &&
+                              w.x0 >= g.pad_left && w.x0 + kTile <= g.pad_left + g.in_width;
+          if (inside) {
+            tiles[k] = t.input + ((w.image * g.in_channels + begin * kLanes) * g.in_height + (w.y0 - g.pad_top)) *
+                                     g.in_width + (w.x0 - g.pad_left);
+            row_strides[k] = g.in_width;
+            channel_strides[k] = plane;
+          } else {
+            float* copy = gathered + k * (end - begin) * kLanes * kTile * kTile;
+            gather_window(g, t.input, w, begin, end - begin, copy);
+            tiles[k] = copy;
+            row_strides[k] = kTile;
+            channel_strides[k] = kTile * kTile;
+          }
+        }
+        const InputTransformArgs args{tiles, row_strides, channel_strides, end - begin,
+                                      out + begin * kLanes * kMr, plan.v_position_stride()};
+        input_transform(&args);
+        begin = end;
+      }
+      slots.release(slot);
+    });
+  }
+
+  // C rows [0, rows) of one position, output panel `panel` (B panel b), K block [k0, k0 + kc).
+  void multiply_panel(size_t pos, size_t panel, const float* b, size_t k0, size_t kc, size_t rows) const {
+    const size_t ldc = plan.m_tile_floats();
+    const float* a = buf.v + pos * plan.v_position_stride() + k0 * kMr;
+    float* c = buf.m + (panel * kPositions + pos) * kNr;
+    const gemm::GemmMicrokernel kernel = k0 == 0 ? first_k_block : next_k_block;
+    for (size_t i0 = 0; i0 < rows; i0 += kMr) kernel(kc, a + i0 * plan.in8, 0, b, c + i0 * ldc, ldc, nullptr);
+  }
+
+  // (2) M[tile][p][:] = V_p[tile][:] U_p for the 64 positions, U transformed before.
+  void multiply(size_t count) const {
+    const Geometry& g = plan.g;
+    const size_t o_count = g.out_channels, i_count = g.in_channels;
+    const size_t rows = round_up(count, kMr);
+    const size_t full_panels = o_count / kNr, panels = divide_round_up(o_count, kNr);
+    parallel_for(pool, kPositions, [&](size_t pos) {
+      const float* u = buf.kernel + pos * o_count * i_count;
+      for (size_t panel = 0; panel < panels; ++panel) {
+        const float* b = panel < full_panels ? u + panel * kNr * i_count : buf.panel + pos * i_count * kNr;
+        for (size_t k0 = 0; k0 < i_count; k0 += plan.kc) {
+          const size_t kc = std::min(plan.kc, i_count - k0);
+          multiply_panel(pos, panel, b + k0 * kNr, k0, kc, rows);
+        }
+      }
+    });
+  }
+
+  // (2') The same, transforming U panel by panel (K block by K block) into a per-thread
+  // buffer. Returns the share of the time the threads spent transforming.
+  double multiply_fused(size_t count, const float* kernel) const {
+    const Geometry& g = plan.g;
+    const size_t o_count = g.out_channels, i_count = g.in_channels;
+    const size_t rows = round_up(count, kMr);
+    SlotPool slots(this->slots);
+    std::atomic<int64_t> transform_ns{0}, multiply_ns{0};
+    parallel_for(pool, divide_round_up(o_count, kNr), [&](size_t panel) {
+      const size_t slot = slots.acquire();
+      float* u = reinterpret_cast<float*>(buf.slots + slot * plan.slot_bytes);
+      float* taps = reinterpret_cast<float*>(buf.slots + slot * plan.slot_bytes + plan.u_bytes());
+      const size_t o0 = panel * kNr, width = std::min(kNr, o_count - o0);
+      int64_t transforming = 0, multiplying = 0;
+      for (size_t k0 = 0; k0 < i_count; k0 += plan.kc) {
+        const size_t kc = std::min(plan.kc, i_count - k0);
+        const auto start = std::chrono::steady_clock::now();
+        const size_t stride = plan.u_position_stride();
+        transform_panel(g, kernel, kernel_transform, o0, width, k0, k0 + kc, u, stride, kNr, true, taps);
+        const auto transformed = std::chrono::steady_clock::now();
+        for (size_t pos = 0; pos < kPositions; ++pos) multiply_panel(pos, panel, u + pos * stride, k0, kc, rows);
+        transforming += std::chrono::nanoseconds(transformed - start).count();
+        multiplying += std::chrono::nanoseconds(std::chrono::steady_clock::now() - transformed).count();
+      }
+      transform_ns += transforming;
+      multiply_ns += multiplying;
+      slots.release(slot);
+    });
+    const double total = double(transform_ns.load() + multiply_ns.load());
+    return total > 0.0 ? double(transform_ns.load()) / total : 0.0;
+  }
+
+  // (3) Output transform of tiles [t0, t0 + count) from M, with bias and ReLU. Tasks: a run
+  // of tiles x one NR panel of channels, tiles innermost, so that the rows of each channel
+  // plane fill up left to right.
+  void output(size_t t0, size_t count) const {
+    const Geometry& g = plan.g;
+    const size_t o_count = g.out_channels;
+    const size_t panels = divide_round_up(o_count, kNr);
+    constexpr size_t kRun = 16;  // tiles per task
+    const float* bias = t.bias != nullptr ? t.bias : buf.zeros;
+    parallel_for_2d(pool, divide_round_up(count, kRun), panels, [&](size_t run, size_t panel) {
+      for (size_t local = run * kRun; local < std::min(count, (run + 1) * kRun); ++local)
+        output_tile(t0 + local, local, panel, bias);
+    });
+  }
+
+  void output_tile(size_t tile, size_t local, size_t panel, const float* bias) const {
+    const Geometry& g = plan.g;
+    const size_t o_count = g.out_channels;
+    const size_t plane = g.out_height * g.out_width;
+    const size_t n = g.out_per_tile;
+    const size_t image = tile / g.tiles_per_image(), within = tile % g.tiles_per_image();
+    const size_t y0 = within / g.tiles_x * n, x0 = within % g.tiles_x * n;
+    const size_t rows = std::min(n, g.out_height - y0), columns = std::min(n, g.out_width - x0);
+    // M holds the 8-channel blocks of one NR panel 8 floats apart.
+    const float* m = buf.m + local * plan.m_tile_floats() + panel * kPositions * kNr;
+    const size_t c0 = panel * kNr, lanes = std::min(kNr, o_count - c0);
+    float* out = t.output + (image * o_count + c0) * plane + y0 * g.out_width + x0;
+    const size_t whole_blocks = rows == n && columns == n ? lanes / kLanes : 0;
+    if (whole_blocks > 0) {
+      const OutputTransformArgs args{m, kNr, bias + c0, out, g.out_width, plane, whole_blocks};
+      output_transform(&args);
+    }
+    // Partial tiles and a last partial block of channels go through a scratch tile.
+    for (size_t block = whole_blocks; block < divide_round_up(lanes, kLanes); ++block) {
+      const size_t b0 = block * kLanes, block_lanes = std::min(kLanes, lanes - b0);
+      alignas(32) float block_bias[kLanes] = {};
+      std::memcpy(block_bias, bias + c0 + b0, block_lanes * sizeof(float));
+      alignas(32) float scratch[kLanes * kOutput * kOutput];
+      const OutputTransformArgs args{m + b0, kNr, block_bias, scratch, kOutput, kOutput * kOutput, 1};
+      output_transform(&args);
+      for (size_t l = 0; l < block_lanes; ++l)
+        for (size_t r = 0; r < rows; ++r)
+          std::memcpy(out + (b0 + l) * plane + r * g.out_width, scratch + l * kOutput * kOutput + r * kOutput,
+                      columns * sizeof(float));
+    }
+  }
+};
+
+}  // namespace
+
+bool serves(const ConvolutionProblem& p) {
+  if (p.kernel_size.width != 3 || p.kernel_size.height != 3) return false;
+  const bool unit = p.stride.width == 1 && p.stride.height == 1;
+  switch (p.operation) {
+    case ConvolutionOperation::output:
+    case ConvolutionOperation::input_gradient: return unit;
+    case ConvolutionOperation::inference: return unit || (p.stride.width == 2 && p.stride.height == 2);
+    case ConvolutionOperation::kernel_gradient: return false;
+  }
+  return false;
+}
+
+size_t transformed_kernel_bytes(const ConvolutionProblem& p) {
+  return kPositions * p.output_channels * p.input_channels * sizeof(float);
+}
+
+size_t workspace_bytes(const ConvolutionProblem& p, const Hardware& hw, size_t threads) {
+  return make_plan(p, hw, threads).bytes;
+}
+
+void transform_kernel(const ConvolutionProblem& p, const float* kernel, void* transformed,
+                      const ExecutionContext& context) {
+  StageTimer timer(context.profile->kernel_transform);
+  transform_kernels(geometry_of(p), kernel, static_cast<float*>(transformed), context.hardware->isa,
+                    context.threadpool);
+}
+
+nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const ExecutionContext& context) {
+  const Hardware& hw = *context.hardware;
+  const size_t threads = std::max<size_t>(1, pthreadpool_get_threads_count(context.threadpool));
+  const Plan plan = make_plan(p, hw, threads);
+  const Geometry& g = plan.g;
+  auto* ws = static_cast<uint8_t*>(context.workspace);
+  Buffers buf{};
+  buf.kernel = plan.own_kernel ? reinterpret_cast<float*>(ws + plan.kernel_at) : t.kernel;
+  buf.panel = reinterpret_cast<float*>(ws + plan.panel_at);
+  buf.zeros = reinterpret_cast<float*>(ws + plan.zeros_at);
+  buf.v = reinterpret_cast<float*>(ws + plan.v_at);
+  buf.m = reinterpret_cast<float*>(ws + plan.m_at);
+  buf.gather = ws + plan.gather_at;
+  buf.slots = ws + plan.slot_at;
+  const size_t o_count = g.out_channels, i_count = g.in_channels;
+
+  Stages stages{plan,
+                      buf,
+                      t,
+                      input_transform(hw.isa),
+                      kernel_transform(hw.isa, g.rotated),
+                      output_transform(hw.isa, {g.relu, g.stride2}),
+                      gemm::gemm_microkernel(hw.isa, kGemmTile, 0),
+                      gemm::gemm_microkernel(hw.isa, kGemmTile, jit::kAccumulate),
+                      context.threadpool,
+                      threads,
+                      plan.slots};
+  std::memset(buf.zeros, 0, round_up(o_count, kLanes) * sizeof(float));
+  if (plan.own_kernel && !plan.fused) {
+    StageTimer timer(context.profile->kernel_transform);
+    transform_kernels(g, t.kernel, reinterpret_cast<float*>(ws + plan.kernel_at), hw.isa, context.threadpool);
+  }
+  if (!plan.fused && o_count % kNr != 0) {
+    StageTimer timer(context.profile->block_multiplication);
+    // Zero-pad the compact last panel of U once per call.
+    const size_t width = o_count % kNr, last = o_count / kNr * kNr * i_count;
+    parallel_for(context.threadpool, kPositions, [&](size_t pos) {
+      const float* src = buf.kernel + pos * o_count * i_count + last;
+      float* dst = buf.panel + pos * i_count * kNr;
+      for (size_t i = 0; i < i_count; ++i) {
+        std::memcpy(dst + i * kNr, src + i * width, width * sizeof(float));
+        std::fill(dst + i * kNr + width, dst + (i + 1) * kNr, 0.0f);
+      }
+    });
+  }
+
+  const size_t tiles = g.tiles();
+  if (plan.private_blocks) {
+    // Each task: one block through the three stages on its thread's V, M and copies. The
+    // wall time is split between the stages in the proportion of the threads' time in each.
+    SlotPool slots(plan.slots);
+    std::atomic<int64_t> stage_ns[3] = {};
+    const auto start = std::chrono::steady_clock::now();
+    parallel_for(context.threadpool, plan.blocks, [&](size_t block) {
+      const size_t slot = slots.acquire();
+      Stages local = stages;
+      local.pool = nullptr;
+      local.threads = 1;
+      local.slots = 1;
+      uint8_t* own = ws + plan.slot_at + slot * plan.slot_bytes;
+      local.buf.v = reinterpret_cast<float*>(own);
+      local.buf.m = reinterpret_cast<float*>(own + plan.v_bytes());
+      local.buf.gather = ws + plan.gather_at + slot * plan.gather_bytes;
+      const size_t t0 = block * plan.block_tiles, count = std::min(plan.block_tiles, tiles - t0);
+      const auto t_start = std::chrono::steady_clock::now();
+      local.input(t0, count);
+      const auto t_input = std::chrono::steady_clock::now();
+      local.multiply(count);
+      const auto t_multiply = std::chrono::steady_clock::now();
+      local.output(t0, count);
+      const auto t_output = std::chrono::steady_clock::now();
+      stage_ns[0] += std::chrono::nanoseconds(t_input - t_start).count();
+      stage_ns[1] += std::chrono::nanoseconds(t_multiply - t_input).count();
+      stage_ns[2] += std::chrono::nanoseconds(t_output - t_multiply).count();
+      slots.release(slot);
+    });
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double total = double(stage_ns[0] + stage_ns[1] + stage_ns[2]);
+    if (total > 0.0) {
+      context.profile->input_transform += seconds * double(stage_ns[0]) / total;
+      context.profile->block_multiplication += seconds * double(stage_ns[1]) / total;
+      context.profile->output_transform += seconds * double(stage_ns[2]) / total;
+    }
+    return nnp_status_success;
+  }
+  for (size_t t0 = 0; t0 < tiles; t0 += plan.block_tiles) {
+    const size_t count = std::min(plan.block_tiles, tiles - t0);
+    {
+      StageTimer timer(context.profile->input_transform);
+      stages.input(t0, count);
+    }
+    if (plan.fused) {
+      // Kernel transform and multiplication interleave: their wall time is split in the
+      // proportion of the threads' time in each.
+      const auto start = std::chrono::steady_clock::now();
+      const double transform_share = stages.multiply_fused(count, t.kernel);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      context.profile->kernel_transform += seconds * transform_share;
+      context.profile->block_multiplication += seconds * (1.0 - transform_share);
+    } else {
+      StageTimer timer(context.profile->block_multiplication);
+      stages.multiply(count);
+    }
+    {
+      StageTimer timer(context.profile->output_transform);
+      stages.output(t0, count);
+    }
+  }
+  return nnp_status_success;
+}
+
+}  // namespace nnjit::winograd

@@ -1,0 +1,16 @@
+// Generators of the Winograd transforms (the JIT kernel cache calls them).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "jit/kernel_key.h"
+
+namespace nnjit::winograd {
+
+// AVX2+FMA transforms; each returns no bytes for keys it cannot serve.
+std::vector<uint8_t> generate_input_transform_avx2(const jit::KernelKey& key);
+std::vector<uint8_t> generate_kernel_transform_avx2(const jit::KernelKey& key);
+std::vector<uint8_t> generate_output_transform_avx2(const jit::KernelKey& key);
+
+}  // namespace nnjit::winograd

@@ -1,0 +1,582 @@
+// JIT generators of the AVX2+FMA Winograd F(6x6, 3x3) transforms (see transforms.h).
+//
+// Each transform keeps one tile element of 8 lanes per ymm register and runs the 1-D
+// transform of transforms_reference.cc on 8 (or 3) registers at a time: first down the
+// columns, with the results parked in a 32-byte aligned stack scratch, then along the
+// rows. The operations and their order are those of the reference, so the results are
+// the same bits. Constants are 32-byte vectors in a table after the code, used as
+// memory operands. Arguments arrive as a pointer to the Args struct (rdi).
+#include <array>
+#include <bit>
+#include <cstring>
+#include <initializer_list>
+#include <vector>
+
+#include "jit/x64/x64_generator.h"
+#include "kernels/winograd/transform_generators.h"
+#include "kernels/winograd/transforms.h"
+
+namespace nnjit::winograd {
+namespace {
+
+using namespace Xbyak;
+
+constexpr int kVector = 32;  // bytes per ymm
+
+class TransformGenerator : public jit::x64::X64Generator {
+ protected:
+  // A vector of 8 copies of `value` in the constant table.
+  Address constant(float value) {
+    size_t index = 0;
+    while (index < constants_.size() && std::bit_cast<uint32_t>(constants_[index]) != std::bit_cast<uint32_t>(value))
+      ++index;
+    if (index == constants_.size()) constants_.push_back(value);
+    return ptr[rip + table_ + static_cast<int>(index * kVector)];
+  }
+
+  // push rbp and `saved`, align rsp to 32 and reserve `scratch` bytes at [rsp].
+  void enter(std::initializer_list<Reg64> saved, int scratch) {
+    saved_.assign(saved.begin(), saved.end());
+    push(rbp);
+    mov(rbp, rsp);
+    for (const Reg64& r : saved_) push(r);
+    and_(rsp, -kVector);
+    sub(rsp, scratch);
+  }
+
+  void leave_and_return() {
+    lea(rsp, ptr[rbp - static_cast<int>(8 * saved_.size())]);
+    for (auto r = saved_.rbegin(); r != saved_.rend(); ++r) pop(*r);
+    pop(rbp);
+    vzeroupper();
+    ret();
+    align(kVector);
+    L(table_);
+    for (float value : constants_)
+      for (int i = 0; i < 8; ++i) dd(std::bit_cast<uint32_t>(value));
+  }
+
+  // acc = x * k + acc (one rounding), as fmadd(x, k, acc) in the reference.
+  void fmadd(const Ymm& acc, const Ymm& x, float k) { vfmadd231ps(acc, x, constant(k)); }
+
+  // Loads a size_t field of the Args struct at rdi.
+  void load_field(const Reg64& r, int index) { mov(r, ptr[rdi + 8 * index]); }
+
+  // 8x8 transpose: ymm0..ymm7 (vector v, lane k) -> ymm8+k (lane v). Clobbers ymm0..ymm7.
+  void transpose_8x8() {
+    for (int m = 0; m < 4; ++m) {  // pairs of vectors interleaved
+      vunpcklps(Ymm(8 + 2 * m), Ymm(2 * m), Ymm(2 * m + 1));
+      vunpckhps(Ymm(9 + 2 * m), Ymm(2 * m), Ymm(2 * m + 1));
+    }
+    // Four vectors per 128-bit half: ymm0..3 from vectors 0..3 (lanes 0|4, 1|5, 2|6, 3|7), ymm4..7 from 4..7.
+    for (int h = 0; h < 2; ++h) {
+      const int t = 8 + 4 * h, s = 4 * h;
+      vshufps(Ymm(s + 0), Ymm(t + 0), Ymm(t + 2), 0x44);
+      vshufps(Ymm(s + 1), Ymm(t + 0), Ymm(t + 2), 0xEE);
+      vshufps(Ymm(s + 2), Ymm(t + 1), Ymm(t + 3), 0x44);
+      vshufps(Ymm(s + 3), Ymm(t + 1), Ymm(t + 3), 0xEE);
+    }
+    for (int k = 0; k < 4; ++k) {
+      vperm2f128(Ymm(8 + k), Ymm(k), Ymm(4 + k), 0x20);
+      vperm2f128(Ymm(12 + k), Ymm(k), Ymm(4 + k), 0x31);
+    }
+  }
+
+  // Six vectors y0..y5 in ymm0..ymm5 (lanes c = 0..7) as 48 contiguous floats at `at`:
+  // y0[c] .. y5[c] for c = 0, 1, ..., 7, in six 32-byte stores. Clobbers ymm0..ymm3, ymm8..ymm15.
+  void store_transposed_6x8_contiguous(const RegExp& at) {
+    vunpcklps(ymm8, ymm0, ymm1);   // y0 y1 of lanes 0, 1 | 4, 5
+    vunpckhps(ymm9, ymm0, ymm1);   // 2, 3 | 6, 7
+    vunpcklps(ymm10, ymm2, ymm3);
+    vunpckhps(ymm11, ymm2, ymm3);
+    vunpcklps(ymm12, ymm4, ymm5);  // y4 y5 of lanes 0, 1 | 4, 5
+    vunpckhps(ymm13, ymm4, ymm5);  // 2, 3 | 6, 7
+    vshufps(ymm0, ymm8, ymm10, 0x44);  // y0..y3 of lane 0 | 4
+    vshufps(ymm1, ymm8, ymm10, 0xEE);  // 1 | 5
+    vshufps(ymm2, ymm9, ymm11, 0x44);  // 2 | 6
+    vshufps(ymm3, ymm9, ymm11, 0xEE);  // 3 | 7
+    vshufps(ymm8, ymm12, ymm1, 0x44);   // y4 y5 of lane 0, y0 y1 of lane 1 | 4, 5
+    vshufps(ymm9, ymm1, ymm12, 0xEE);   // y2 y3 y4 y5 of lane 1 | 5
+    vshufps(ymm10, ymm13, ymm3, 0x44);  // y4 y5 of lane 2, y0 y1 of lane 3 | 6, 7
+    vshufps(ymm11, ymm3, ymm13, 0xEE);  // y2..y5 of lane 3 | 7
+    vperm2f128(ymm12, ymm0, ymm8, 0x20);
+    vmovups(ptr[at], ymm12);
+    vperm2f128(ymm13, ymm9, ymm2, 0x20);
+    vmovups(ptr[at + 32], ymm13);
+    vperm2f128(ymm14, ymm10, ymm11, 0x20);
+    vmovups(ptr[at + 64], ymm14);
+    vperm2f128(ymm15, ymm0, ymm8, 0x31);
+    vmovups(ptr[at + 96], ymm15);
+    vperm2f128(ymm12, ymm9, ymm2, 0x31);
+    vmovups(ptr[at + 128], ymm12);
+    vperm2f128(ymm13, ymm10, ymm11, 0x31);
+    vmovups(ptr[at + 160], ymm13);
+  }
+
+  // Six vectors y0..y5 in ymm0..ymm5 (lanes c = 0..7) as 8 runs of 6 floats: run c (y0[c] .. y5[c])
+  // goes to at(c). Clobbers ymm0..ymm3 and ymm8..ymm15.
+  template <class At>
+  void store_transposed_6x8(At at) {
+    vunpcklps(ymm8, ymm0, ymm1);   // y0 y1 of lanes 0, 1 | 4, 5
+    vunpckhps(ymm9, ymm0, ymm1);   // 2, 3 | 6, 7
+    vunpcklps(ymm10, ymm2, ymm3);
+    vunpckhps(ymm11, ymm2, ymm3);
+    vunpcklps(ymm12, ymm4, ymm5);  // y4 y5 of lanes 0, 1 | 4, 5
+    vunpckhps(ymm13, ymm4, ymm5);  // 2, 3 | 6, 7
+    vshufps(ymm0, ymm8, ymm10, 0x44);  // y0..y3 of lane 0 | 4
+    vshufps(ymm1, ymm8, ymm10, 0xEE);  // 1 | 5
+    vshufps(ymm2, ymm9, ymm11, 0x44);  // 2 | 6
+    vshufps(ymm3, ymm9, ymm11, 0xEE);  // 3 | 7
+    for (int k = 0; k < 4; ++k) vmovups(ptr[at(k)], Xmm(k));
+    vmovlps(ptr[at(0) + 16], xmm12);
+    vmovhps(ptr[at(1) + 16], xmm12);
+    vmovlps(ptr[at(2) + 16], xmm13);
+    vmovhps(ptr[at(3) + 16], xmm13);
+    vextractf128(xmm14, ymm12, 1);
+    vextractf128(xmm15, ymm13, 1);
+    for (int k = 0; k < 4; ++k) vextractf128(ptr[at(4 + k)], Ymm(k), 1);
+    vmovlps(ptr[at(4) + 16], xmm14);
+    vmovhps(ptr[at(5) + 16], xmm14);
+    vmovlps(ptr[at(6) + 16], xmm15);
+    vmovhps(ptr[at(7) + 16], xmm15);
+  }
+
+ private:
+  Label table_;
+  std::vector<float> constants_;
+  std::vector<Reg64> saved_;
+};
+
+// Eight addresses base + i*stride (i < 8) from base, base4 = base + 4*stride, stride and
+// stride3 = 3*stride.
+struct EightRows {
+  Reg64 base, base4, stride, stride3;
+  RegExp operator()(int i) const {
+    const Reg64& b = i < 4 ? base : base4;
+    switch (i % 4) {
+      case 0: return RegExp(b);
+      case 1: return b + stride;
+      case 2: return b + stride * 2;
+      default: return b + stride3;
+    }
+  }
+};
+
+// ---- Input transform -----------------------------------------------------------------
+
+class InputGenerator : public TransformGenerator {
+ public:
+  InputGenerator() { generate(); }
+
+ private:
+  // Registers (Args: tiles, row_strides, channel_strides, blocks, output, position_stride).
+  const Reg64 tiles = rsi, row_strides = rdx, channel_strides = rcx, blocks = r8, out = r9, pos = r10;
+  const Reg64 block = r11, base = rax, base4 = rbx, row = r12, channel = r13, channel3 = r14, tile = r15;
+  const Reg64 s_ptr = rdi;
+
+  // [rsp, +2 KiB): t[r][j] of one tile (lanes = channels); then S[p][tile].
+  static constexpr int kT = 0, kS = 64 * kVector;
+  static constexpr int kScratch = kS + 64 * int(kTileGroup) * kVector;
+  static constexpr int kSRow = int(kTileGroup) * kVector;  // bytes per position in S
+
+  void generate() {
+    enter({rbx, r12, r13, r14, r15}, kScratch);
+    load_field(tiles, 0);
+    load_field(row_strides, 1);
+    load_field(channel_strides, 2);
+    load_field(blocks, 3);
+    load_field(out, 4);
+    load_field(pos, 5);
+    shl(pos, 2);
+    xor_(block, block);
+
+    Label block_loop, tile_loop, position_loop, done;
+    test(blocks, blocks);
+    jz(done, T_NEAR);
+    L(block_loop);
+    lea(s_ptr, ptr[rsp + kS]);
+    xor_(tile, tile);
+    L(tile_loop);
+    mov(row, ptr[row_strides + tile * 8]);
+    shl(row, 2);
+    mov(channel, ptr[channel_strides + tile * 8]);
+    shl(channel, 2);
+    mov(base, block);  // channel block `block` starts 8 * block * channel bytes in
+    imul(base, channel);
+    shl(base, 3);
+    add(base, ptr[tiles + tile * 8]);
+    lea(channel3, ptr[channel + channel * 2]);
+    lea(base4, ptr[base + channel * 4]);
+    // Rows: row r of the 8 channels, transposed so that lanes are channels, then
+    // t[r][j] = (d B)[r][j].
+    const EightRows channels{base, base4, channel, channel3};
+    for (int r = 0; r < 8; ++r) {
+      for (int c = 0; c < 8; ++c) vmovups(Ymm(c), ptr[channels(c)]);
+      transpose_8x8();
+      for (int s = 0; s < 8; ++s) vmovaps(Ymm(s), Ymm(8 + s));
+      const std::array<Ymm, 8> o = transform_1d();
+      for (int j = 0; j < 8; ++j) vmovaps(ptr[rsp + kT + (r * 8 + j) * kVector], o[j]);
+      if (r + 1 < 8) {
+        add(base, row);
+        add(base4, row);
+      }
+    }
+    for (int j = 0; j < 8; ++j) {  // columns: V[i][j] = (B^T t)[i][j] at position 8i + j
+      for (int r = 0; r < 8; ++r) vmovaps(Ymm(r), ptr[rsp + kT + (r * 8 + j) * kVector]);
+      const std::array<Ymm, 8> o = transform_1d();
+      for (int i = 0; i < 8; ++i) vmovaps(ptr[s_ptr + (i * 8 + j) * kSRow], o[i]);
+    }
+    add(s_ptr, kVector);
+    inc(tile);
+    cmp(tile, kTileGroup);
+    jb(tile_loop, T_NEAR);
+    // Each position: the 6 tiles' vectors (lanes = channels) as runs of 6 tiles per channel.
+    const Reg64 q = base, count = tile;
+    lea(s_ptr, ptr[rsp + kS]);
+    mov(q, out);
+    mov(count, kPositions / 8);
+    L(position_loop);
+    for (int u = 0; u < 8; ++u) {
+      for (int t = 0; t < int(kTileGroup); ++t) vmovaps(Ymm(t), ptr[s_ptr + u * kSRow + t * kVector]);
+      store_transposed_6x8_contiguous(RegExp(q));
+      add(q, pos);
+    }
+    add(s_ptr, 8 * kSRow);
+    dec(count);
+    jnz(position_loop, T_NEAR);
+    add(out, int(kLanes * kTileGroup * sizeof(float)));
+    inc(block);
+    cmp(block, blocks);
+    jb(block_loop, T_NEAR);
+    L(done);
+    leave_and_return();
+  }
+
+  // B^T applied to d0..d7 in ymm0..ymm7 (clobbered), as input_1d in the reference.
+  std::array<Ymm, 8> transform_1d() {
+    const Ymm d0 = ymm0, d1 = ymm1, d2 = ymm2, d3 = ymm3, d4 = ymm4, d5 = ymm5, d6 = ymm6, d7 = ymm7;
+    // o0 = fmadd(d4 - d2, 5.25, d0 - d6); o7 = fmadd(d3 - d5, 5.25, d7 - d1)
+    vsubps(d0, d0, d6);
+    vsubps(ymm8, d4, d2);
+    fmadd(d0, ymm8, 5.25f);
+    vsubps(d7, d7, d1);
+    vsubps(ymm8, d3, d5);
+    fmadd(d7, ymm8, 5.25f);
+    // p1 = fmadd(d4, -4.25, d2 + d6); q1 = fmadd(d3, -4.25, d1 + d5); o1 = p1 + q1, o2 = p1 - q1
+    vaddps(ymm8, d2, d6);
+    fmadd(ymm8, d4, -4.25f);
+    vaddps(ymm9, d1, d5);
+    fmadd(ymm9, d3, -4.25f);
+    vaddps(ymm10, ymm8, ymm9);
+    vsubps(ymm11, ymm8, ymm9);
+    // p2 = fmadd(d4, -1.25, fmadd(d2, 0.25, d6)); q2 = fmadd(d5, 2, fmadd(d3, -2.5, d1 * 0.5))
+    vmovaps(ymm8, d6);
+    fmadd(ymm8, d2, 0.25f);
+    fmadd(ymm8, d4, -1.25f);
+    vmulps(ymm9, d1, constant(0.5f));
+    fmadd(ymm9, d3, -2.5f);
+    fmadd(ymm9, d5, 2.0f);
+    vaddps(ymm12, ymm8, ymm9);
+    vsubps(ymm13, ymm8, ymm9);
+    // p3 = fmadd(d4, -5, fmadd(d2, 4, d6)); q3 = fmadd(d5, 0.5, fmadd(d3, -2.5, d1 * 2))
+    fmadd(d6, d2, 4.0f);
+    fmadd(d6, d4, -5.0f);
+    vmulps(d1, d1, constant(2.0f));
+    fmadd(d1, d3, -2.5f);
+    fmadd(d1, d5, 0.5f);
+    vaddps(ymm14, d6, d1);
+    vsubps(ymm15, d6, d1);
+    return {d0, ymm10, ymm11, ymm12, ymm13, ymm14, ymm15, d7};
+  }
+};
+
+// ---- Kernel transform ------------------------------------------------------------------
+
+class KernelGenerator : public TransformGenerator {
+ public:
+  explicit KernelGenerator(bool rotated) : rotated_(rotated) { generate(); }
+
+ private:
+  // Registers (Args: kernel, lane_stride, step_stride, steps, output, position_stride,
+  // output_step, groups).
+  const Reg64 g = rsi, lane = rdx, lane3 = rcx, g4 = r8, group_g = r9, steps = r10, out = r11;
+  const Reg64 pos = rax, pos3 = rdi, q = rbx, q4 = r12, group_out = r13, count = r14, groups = r15;
+
+  // [rsp, +768): t[i][kx]; then step_stride and output_step (bytes).
+  static constexpr int kT = 0, kStep = 24 * kVector, kOutputStep = kStep + 8, kScratch = kStep + 32;
+
+  void generate() {
+    enter({rbx, r12, r13, r14, r15}, kScratch);
+    load_field(g, 0);
+    load_field(lane, 1);
+    load_field(group_g, 2);
+    shl(group_g, 2);
+    mov(ptr[rsp + kStep], group_g);
+    load_field(group_out, 6);
+    shl(group_out, 2);
+    mov(ptr[rsp + kOutputStep], group_out);
+    load_field(steps, 3);
+    load_field(out, 4);
+    load_field(groups, 7);
+    load_field(pos, 5);
+    shl(lane, 2);
+    shl(pos, 2);
+    lea(lane3, ptr[lane + lane * 2]);
+    lea(pos3, ptr[pos + pos * 2]);
+
+    Label step_loop, group_loop, done;
+    test(steps, steps);
+    jz(done, T_NEAR);
+    test(groups, groups);
+    jz(done, T_NEAR);
+    L(step_loop);
+    mov(group_g, g);
+    mov(group_out, out);
+    mov(count, groups);
+    L(group_loop);
+    load_taps();
+    // Columns: t[i][kx] = (G g)[i][kx].
+    for (int kx = 0; kx < 3; ++kx) {
+      transform_1d(tap(0, kx), tap(1, kx), tap(2, kx), {ymm1, ymm2, ymm3},
+                   [&](int i, const Ymm& v) { vmovaps(ptr[rsp + kT + (i * 3 + kx) * kVector], v); });
+    }
+    // Rows: U[i][j] = (t G^T)[i][j], stored at position 8i + j.
+    mov(q, group_out);
+    for (int i = 0; i < 8; ++i) {
+      for (int kx = 0; kx < 3; ++kx) vmovaps(Ymm(kx), ptr[rsp + kT + (i * 3 + kx) * kVector]);
+      lea(q4, ptr[q + pos * 4]);
+      const EightRows positions{q, q4, pos, pos3};
+      transform_1d(ymm0, ymm1, ymm2, {ymm3, ymm4, ymm5},
+                   [&](int j, const Ymm& v) { vmovups(ptr[positions(j)], v); });
+      if (i + 1 < 8) lea(q, ptr[q + pos * 8]);
+    }
+    lea(group_g, ptr[group_g + lane * 8]);
+    add(group_out, 8 * sizeof(float));
+    dec(count);
+    jnz(group_loop, T_NEAR);
+    add(g, ptr[rsp + kStep]);
+    add(out, ptr[rsp + kOutputStep]);
+    dec(steps);
+    jnz(step_loop, T_NEAR);
+    L(done);
+    leave_and_return();
+  }
+
+  // The register of tap (ky, kx) after load_taps (taps 0..7 in ymm8..15, tap 8 in ymm0);
+  // the rotated kernel reads tap 8 - index.
+  Ymm tap(int ky, int kx) const {
+    const int index = rotated_ ? 8 - (3 * ky + kx) : 3 * ky + kx;
+    return index == 8 ? ymm0 : Ymm(8 + index);
+  }
+
+  // Lane l's 9 taps at group_g + l*lane: taps 0..7 by an 8x8 transpose, tap 8 by inserts.
+  void load_taps() {
+    lea(g4, ptr[group_g + lane * 4]);
+    const EightRows lanes{group_g, g4, lane, lane3};
+    for (int l = 0; l < 8; ++l) vmovups(Ymm(l), ptr[lanes(l)]);
+    transpose_8x8();
+    // Tap 8 of each lane.
+    vmovss(xmm0, ptr[lanes(0) + 32]);
+    vinsertps(xmm0, xmm0, ptr[lanes(1) + 32], 0x10);
+    vinsertps(xmm0, xmm0, ptr[lanes(2) + 32], 0x20);
+    vinsertps(xmm0, xmm0, ptr[lanes(3) + 32], 0x30);
+    vmovss(xmm1, ptr[lanes(4) + 32]);
+    vinsertps(xmm1, xmm1, ptr[lanes(5) + 32], 0x10);
+    vinsertps(xmm1, xmm1, ptr[lanes(6) + 32], 0x20);
+    vinsertps(xmm1, xmm1, ptr[lanes(7) + 32], 0x30);
+    vinsertf128(ymm0, ymm0, xmm1, 1);
+  }
+
+  // u = G (g0, g1, g2), as kernel_1d in the reference; store(i, register) takes u[i].
+  template <class Store>
+  void transform_1d(const Ymm& g0, const Ymm& g1, const Ymm& g2, std::array<Ymm, 3> t, Store store) {
+    store(0, g0);
+    store(7, g2);
+    vaddps(t[0], g0, g2);  // s
+    vaddps(t[1], t[0], g1);
+    vmulps(t[1], t[1], constant(-2.0f / 9.0f));
+    store(1, t[1]);
+    vsubps(t[1], t[0], g1);
+    vmulps(t[1], t[1], constant(-2.0f / 9.0f));
+    store(2, t[1]);
+    vmulps(t[0], g0, constant(1.0f / 90.0f));  // e
+    fmadd(t[0], g2, 2.0f / 45.0f);
+    vmulps(t[1], g1, constant(1.0f / 45.0f));  // f
+    vaddps(t[2], t[0], t[1]);
+    store(3, t[2]);
+    vsubps(t[2], t[0], t[1]);
+    store(4, t[2]);
+    vmulps(t[0], g0, constant(32.0f / 45.0f));  // h
+    fmadd(t[0], g2, 8.0f / 45.0f);
+    vmulps(t[1], g1, constant(16.0f / 45.0f));  // k
+    vaddps(t[2], t[0], t[1]);
+    store(5, t[2]);
+    vsubps(t[2], t[0], t[1]);
+    store(6, t[2]);
+  }
+
+  bool rotated_;
+};
+
+// ---- Output transform --------------------------------------------------------------------
+
+class OutputGenerator : public TransformGenerator {
+ public:
+  OutputGenerator(bool relu, bool stride2) : relu_(relu), stride2_(stride2) { generate(); }
+
+ private:
+  // Registers (Args: input, position_stride, bias, output, row_stride, channel_stride, blocks).
+  const Reg64 m = rsi, pos = rdx, pos8 = rcx, pos24 = r8, a = r9, a4 = r10, bias = r11;
+  const Reg64 out = rax, row = rdi, channel = rbx, channel3 = r12, o = r13, o4 = r14, blocks = r15;
+
+  static constexpr int kScratch = 48 * kVector;  // z[r][j]
+
+  int step() const { return stride2_ ? 2 : 1; }
+
+  void generate() {
+    enter({rbx, r12, r13, r14, r15}, kScratch);
+    load_field(m, 0);
+    load_field(pos, 1);
+    load_field(bias, 2);
+    load_field(out, 3);
+    load_field(channel, 5);
+    load_field(blocks, 6);
+    load_field(row, 4);
+    shl(pos, 2);
+    shl(row, 2);
+    shl(channel, 2);
+    lea(pos8, ptr[pos * 8]);
+    lea(pos24, ptr[pos8 + pos8 * 2]);
+    lea(channel3, ptr[channel + channel * 2]);
+
+    Label loop, done;
+    test(blocks, blocks);
+    jz(done, T_NEAR);
+    L(loop);
+    // Columns: z[r][j] = (A^T M)[r][j]; position 8i + j of column j is a + i*8*pos.
+    mov(a, m);
+    for (int j = 0; j < 8; ++j) {
+      lea(a4, ptr[a + pos8 * 4]);
+      const EightRows rows{a, a4, pos8, pos24};
+      for (int i = 0; i < 8; ++i) vmovups(Ymm(i), ptr[rows(i)]);
+      transform_1d();
+      for (int r = 0; r < 6; r += step()) vmovaps(ptr[rsp + (r * 8 + j) * kVector], Ymm(r));
+      if (j + 1 < 8) add(a, pos);
+    }
+    // Rows: Y[r][s] = (z A)[r][s] + bias, ReLU, transposed into each channel's rows.
+    mov(o, out);
+    for (int r = 0; r < 6; r += step()) {
+      for (int j = 0; j < 8; ++j) vmovaps(Ymm(j), ptr[rsp + (r * 8 + j) * kVector]);
+      transform_1d();
+      if (relu_) vxorps(ymm15, ymm15, ymm15);
+      for (int s = 0; s < 6; s += step()) {
+        vaddps(Ymm(s), Ymm(s), ptr[bias]);
+        if (relu_) vmaxps(Ymm(s), Ymm(s), ymm15);
+      }
+      lea(o4, ptr[o + channel * 4]);
+      if (stride2_) store_row_stride2();
+      else store_row();
+      if (r + step() < 6) add(o, row);
+    }
+    add(m, 8 * sizeof(float));
+    add(bias, 8 * sizeof(float));
+    lea(out, ptr[out + channel * 8]);
+    dec(blocks);
+    jnz(loop, T_NEAR);
+    L(done);
+    leave_and_return();
+  }
+
+  // A^T applied to m0..m7 in ymm0..ymm7: y[r] in ymm r (only even r with stride 2), as
+  // output_1d in the reference.
+  void transform_1d() {
+    vaddps(ymm8, ymm1, ymm2);    // s1
+    vsubps(ymm9, ymm1, ymm2);    // d1
+    vaddps(ymm10, ymm3, ymm4);   // s2
+    vsubps(ymm11, ymm3, ymm4);   // d2
+    vaddps(ymm12, ymm5, ymm6);   // s3
+    vsubps(ymm13, ymm5, ymm6);   // d3
+    // y0 = (m0 + s1) + (s2 + s3)
+    vaddps(ymm0, ymm0, ymm8);
+    vaddps(ymm14, ymm10, ymm12);
+    vaddps(ymm0, ymm0, ymm14);
+    // y2 = fmadd(s3, 0.25, fmadd(s2, 4, s1)); y4 = fmadd(s3, 1/16, fmadd(s2, 16, s1))
+    vmovaps(ymm2, ymm8);
+    fmadd(ymm2, ymm10, 4.0f);
+    fmadd(ymm2, ymm12, 0.25f);
+    vmovaps(ymm4, ymm8);
+    fmadd(ymm4, ymm10, 16.0f);
+    fmadd(ymm4, ymm12, 0.0625f);
+    if (stride2_) return;
+    // y1 = fmadd(d3, 0.5, fmadd(d2, 2, d1)); y3 = fmadd(d3, 1/8, fmadd(d2, 8, d1));
+    // y5 = fmadd(d3, 1/32, fmadd(d2, 32, d1 + m7))
+    vmovaps(ymm1, ymm9);
+    fmadd(ymm1, ymm11, 2.0f);
+    fmadd(ymm1, ymm13, 0.5f);
+    vmovaps(ymm3, ymm9);
+    fmadd(ymm3, ymm11, 8.0f);
+    fmadd(ymm3, ymm13, 0.125f);
+    vaddps(ymm5, ymm9, ymm7);
+    fmadd(ymm5, ymm11, 32.0f);
+    fmadd(ymm5, ymm13, 0.03125f);
+  }
+
+  // Channel c's row starts at channels(c).
+  EightRows channels() const { return {o, o4, channel, channel3}; }
+
+  // y0..y5 (lanes = channels) -> 6 floats per channel.
+  void store_row() {
+    const EightRows c = channels();
+    store_transposed_6x8([&](int k) { return c(k); });
+  }
+
+  // y0, y2, y4 (lanes = channels) -> 3 floats per channel.
+  void store_row_stride2() {
+    const EightRows c = channels();
+    vunpcklps(ymm8, ymm0, ymm2);  // y0 y2 of channels 0, 1 | 4, 5
+    vunpckhps(ymm9, ymm0, ymm2);  // 2, 3 | 6, 7
+    vextractf128(xmm10, ymm8, 1);
+    vextractf128(xmm11, ymm9, 1);
+    vextractf128(xmm12, ymm4, 1);
+    for (int half = 0; half < 2; ++half) {
+      const Xmm low = half == 0 ? xmm8 : xmm10, high = half == 0 ? xmm9 : xmm11;
+      const Xmm y4 = half == 0 ? xmm4 : xmm12;
+      const int c0 = 4 * half;
+      vmovlps(ptr[c(c0 + 0)], low);
+      vmovhps(ptr[c(c0 + 1)], low);
+      vmovlps(ptr[c(c0 + 2)], high);
+      vmovhps(ptr[c(c0 + 3)], high);
+      for (int k = 0; k < 4; ++k) vextractps(ptr[c(c0 + k) + 8], y4, static_cast<uint8_t>(k));
+    }
+  }
+
+  bool relu_, stride2_;
+};
+
+bool is_avx2_tile_key(const jit::KernelKey& key) {
+  return key.isa == Isa::avx2 && key.mr == kTile && key.nr == kTile;
+}
+
+}  // namespace
+
+std::vector<uint8_t> generate_input_transform_avx2(const jit::KernelKey& key) {
+  if (!is_avx2_tile_key(key) || key.family != jit::KernelFamily::f32_wt8x8_input || key.flags != 0) return {};
+  return InputGenerator().bytes();
+}
+
+std::vector<uint8_t> generate_kernel_transform_avx2(const jit::KernelKey& key) {
+  if (!is_avx2_tile_key(key) || key.flags != 0) return {};
+  if (key.family != jit::KernelFamily::f32_wt8x8_kernel && key.family != jit::KernelFamily::f32_wt8x8_kernel_rotated)
+    return {};
+  return KernelGenerator(key.family == jit::KernelFamily::f32_wt8x8_kernel_rotated).bytes();
+}
+
+std::vector<uint8_t> generate_output_transform_avx2(const jit::KernelKey& key) {
+  if (!is_avx2_tile_key(key) || (key.flags & ~jit::kRelu) != 0) return {};
+  if (key.family != jit::KernelFamily::f32_wt8x8_output && key.family != jit::KernelFamily::f32_wt8x8_output_stride2)
+    return {};
+  return OutputGenerator((key.flags & jit::kRelu) != 0, key.family == jit::KernelFamily::f32_wt8x8_output_stride2)
+      .bytes();
+}
+
+}  // namespace nnjit::winograd

@@ -1,0 +1,294 @@
+// Winograd F(6x6, 3x3) convolutions (wt8x8) through the public API against a double-precision
+// direct convolution: odd channel counts, sizes that are not multiples of 6, partial tiles,
+// padding on each side, images smaller than a tile, batches, stride 2, ReLU, NULL bias, the
+// input gradient; identical bits for every thread count; the JIT pipeline against the
+// all-reference one (reference transforms and reference GEMM microkernel) on every shape;
+// precompute/reuse across calls and threads; the fallback when code generation fails.
+#include <nnpack.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "jit/code_memory.h"
+#include "jit/kernel_cache.h"
+#include "kernels/kernel_set.h"
+#include "kernels/winograd/kernel_sets.h"
+#include "runtime/hardware.h"
+#include "tests/api_testing.h"
+#include "tests/winograd_testing.h"
+
+namespace {
+
+const bool kInitialized = api_test::InitializeLibraryForAllTests();
+
+using api_test::BitDifferences;
+using api_test::ConvOp;
+using api_test::ConvShape;
+using api_test::Exact;
+using api_test::kNaN;
+using api_test::SharedPool;
+
+constexpr nnp_convolution_algorithm kWt8x8 = nnp_convolution_algorithm_wt8x8;
+
+struct Case {
+  const char* name;
+  size_t batch, input_channels, output_channels, height, width;
+  nnp_padding padding;  // top, right, bottom, left
+  size_t stride;        // 2: inference only
+  bool relu, bias;
+};
+
+void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
+
+const nnp_padding kPad1{1, 1, 1, 1};
+const nnp_padding kNoPad{0, 0, 0, 0};
+
+const Case kCases[] = {
+    {"c1_image1x1_pad1", 2, 1, 1, 1, 1, kPad1, 1, false, true},  // images smaller than a tile
+    {"c3_image4x5_pad1", 3, 3, 5, 4, 5, kPad1, 1, true, true},
+    {"c3_image3x3_pad2_0_1_2", 1, 3, 9, 3, 3, {2, 0, 1, 2}, 1, false, true},
+    {"c17_7x9_pad_top", 1, 17, 3, 7, 9, {1, 0, 0, 0}, 1, true, false},
+    {"c3_9x7_pad_right", 3, 3, 17, 9, 7, {0, 2, 0, 0}, 1, false, true},
+    {"c1_11x9_pad_bottom", 1, 1, 65, 11, 9, {0, 0, 2, 0}, 1, true, true},
+    {"c17_9x11_pad_left", 3, 17, 1, 9, 11, {0, 0, 0, 1}, 1, false, false},
+    {"c3_14x14_whole_tiles", 1, 3, 8, 14, 14, kNoPad, 1, false, true},  // 12x12 output: 2x2 whole tiles
+    {"c65_13x19_pad1", 1, 65, 17, 13, 19, kPad1, 1, true, true},
+    {"c65_17_batch3_several_blocks", 3, 65, 17, 66, 66, kPad1, 1, false, true},  // 363 tiles: 2 blocks
+    {"c17_65_23x20_pad1", 1, 17, 65, 23, 20, kPad1, 1, true, false},
+    // stride 2 (inference)
+    {"s2_c3_13x12_pad1", 1, 3, 4, 13, 12, kPad1, 2, true, true},
+    {"s2_c17_16x16_pad1", 1, 17, 19, 16, 16, kPad1, 2, false, false},
+    {"s2_c1_5x7_nopad", 1, 1, 3, 5, 7, kNoPad, 2, true, true},
+    {"s2_c65_21x23_pad_2_0_1_2", 1, 65, 9, 21, 23, {2, 0, 1, 2}, 2, false, true},
+    {"s2_c3_3x3_pad1", 1, 3, 2, 3, 3, kPad1, 2, false, true},
+};
+
+ConvShape ShapeOf(const Case& c, ConvOp op) {
+  ConvShape s;
+  s.batch = op == ConvOp::inference ? 1 : c.batch;
+  s.input_channels = c.input_channels;
+  s.output_channels = c.output_channels;
+  s.input = {c.width, c.height};
+  s.padding = c.padding;
+  s.kernel = {3, 3};
+  s.stride = {c.stride, c.stride};
+  return s;
+}
+
+struct Data {
+  std::vector<float> input, kernel, bias, grad_output;
+};
+
+Data RandomData(const ConvShape& s, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Data d;
+  d.input = winograd_test::RandomVector(s.input_elements(), rng);
+  d.kernel = winograd_test::RandomVector(s.kernel_elements(), rng);
+  d.bias = winograd_test::RandomVector(s.output_channels, rng);
+  d.grad_output = winograd_test::RandomVector(s.output_elements(), rng);
+  return d;
+}
+
+struct Options {
+  bool relu = false;
+  bool bias = true;
+  nnp_convolution_transform_strategy strategy = nnp_convolution_transform_strategy_compute;
+  const float* kernel = nullptr;  // reuse: the transformed kernel
+  pthreadpool_t pool = nullptr;
+};
+
+std::vector<float> RunApi(ConvOp op, const ConvShape& s, const Data& d, const Options& o) {
+  const size_t elements = op == ConvOp::input_gradient ? s.input_elements() : s.output_elements();
+  std::vector<float> result(elements, kNaN);
+  const float* kernel = o.kernel != nullptr ? o.kernel : d.kernel.data();
+  const nnp_activation activation = o.relu ? nnp_activation_relu : nnp_activation_identity;
+  nnp_status status = nnp_status_success;
+  switch (op) {
+    case ConvOp::output:
+      status = nnp_convolution_output(kWt8x8, s.batch, s.input_channels, s.output_channels, s.input, s.padding,
+                                      s.kernel, d.input.data(), kernel, o.bias ? d.bias.data() : nullptr,
+                                      result.data(), nullptr, nullptr, activation, nullptr, o.pool, nullptr);
+      break;
+    case ConvOp::input_gradient:
+      status = nnp_convolution_input_gradient(kWt8x8, s.batch, s.input_channels, s.output_channels, s.input,
+                                              s.padding, s.kernel, d.grad_output.data(), kernel, result.data(),
+                                              nullptr, nullptr, nnp_activation_identity, nullptr, o.pool, nullptr);
+      break;
+    case ConvOp::inference:
+      status = nnp_convolution_inference(kWt8x8, o.strategy, s.input_channels, s.output_channels, s.input,
+                                         s.padding, s.kernel, s.stride, d.input.data(), kernel,
+                                         o.bias ? d.bias.data() : nullptr, result.data(), nullptr, nullptr,
+                                         activation, nullptr, o.pool, nullptr);
+      break;
+    case ConvOp::kernel_gradient:
+      break;
+  }
+  EXPECT_EQ(status, nnp_status_success);
+  return result;
+}
+
+// The same call through the kernel set on a machine description without JIT: reference
+// transforms and the reference twin of the GEMM microkernel, in a workspace of exactly the
+// size the set asks for (so that a sanitizer sees any overrun). The plan depends on the L2
+// size (blocks of tiles private to a thread, or shared blocks staged across the threads);
+// `l2_bytes` (0: this machine's) selects it, and the bits must not change.
+std::vector<float> RunReferencePipeline(ConvOp op, const ConvShape& s, const Data& d, const Options& o,
+                                        size_t l2_bytes = 0) {
+  nnjit::Hardware hw = nnjit::detect_hardware(nullptr);
+  hw.isa = nnjit::Isa::reference;
+  if (l2_bytes != 0) hw.l2_bytes = l2_bytes;
+  const nnjit::ConvolutionProblem problem{
+      op == ConvOp::input_gradient ? nnjit::ConvolutionOperation::input_gradient
+      : op == ConvOp::output       ? nnjit::ConvolutionOperation::output
+                                   : nnjit::ConvolutionOperation::inference,
+      s.batch, s.input_channels, s.output_channels, s.input, s.padding, s.kernel, s.stride, o.relu,
+      nnp_convolution_transform_strategy_compute};
+  const nnjit::ConvolutionKernelSet& set = nnjit::winograd::kWinogradKernels;
+  EXPECT_TRUE(set.applies(problem, hw));
+  const size_t bytes = set.workspace_bytes(problem, hw, 1);
+  EXPECT_EQ(bytes % 64, 0u);
+  std::unique_ptr<void, decltype(&std::free)> workspace(std::aligned_alloc(64, bytes), &std::free);
+  const size_t elements = op == ConvOp::input_gradient ? s.input_elements() : s.output_elements();
+  std::vector<float> result(elements, kNaN);
+  nnp_profile profile{};
+  const nnjit::ExecutionContext context{workspace.get(), bytes, nullptr, &hw, &profile};
+  const nnjit::ConvolutionTensors tensors{op == ConvOp::input_gradient ? d.grad_output.data() : d.input.data(),
+                                          d.kernel.data(), o.bias ? d.bias.data() : nullptr, result.data()};
+  EXPECT_EQ(set.run(problem, tensors, context), nnp_status_success);
+  return result;
+}
+
+// |got - exact| within the Winograd bound of winograd_testing.h, per element.
+std::string CheckAccuracy(ConvOp op, const ConvShape& s, const Data& d, const Options& o,
+                          const std::vector<float>& got) {
+  const Exact exact = op == ConvOp::input_gradient
+                          ? api_test::ExactInputGradient(s, d.grad_output, d.kernel)
+                          : api_test::ExactForward(s, d.input, d.kernel, o.bias ? d.bias.data() : nullptr, o.relu);
+  const size_t channels = op == ConvOp::input_gradient ? s.output_channels : s.input_channels;
+  const double data = winograd_test::MaxAbs(op == ConvOp::input_gradient ? d.grad_output : d.input);
+  const double bound = winograd_test::WinogradBound(channels, data, winograd_test::MaxAbs(d.kernel),
+                                                    o.bias ? winograd_test::MaxAbs(d.bias) : 0.0);
+  return api_test::CompareWithBound(got, exact, [&](double, size_t) { return bound; });
+}
+
+std::vector<ConvOp> OpsOf(const Case& c) {
+  if (c.stride != 1) return {ConvOp::inference};
+  return {ConvOp::output, ConvOp::input_gradient, ConvOp::inference};
+}
+
+class WinogradConvolution : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(WinogradConvolution, MatchesDirectConvolutionReferencePipelineAndEveryThreadCount) {
+  const Case& c = kCases[GetParam()];
+  for (ConvOp op : OpsOf(c)) {
+    const ConvShape s = ShapeOf(c, op);
+    const uint32_t seed = 7000u + 10u * uint32_t(GetParam()) + uint32_t(op);
+    api_test::PrintSeed(std::string(c.name) + " " + api_test::ConvOpName(op), seed);
+    SCOPED_TRACE(std::string(api_test::ConvOpName(op)) + ": " + s.ToString() + ", seed " + std::to_string(seed));
+    const Data d = RandomData(s, seed);
+    Options o;
+    o.relu = op != ConvOp::input_gradient && c.relu;
+    o.bias = op != ConvOp::input_gradient && c.bias;
+
+    const std::vector<float> got = RunApi(op, s, d, o);
+    const std::string error = CheckAccuracy(op, s, d, o, got);
+    EXPECT_TRUE(error.empty()) << error;
+
+    EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o)), "") << "JIT vs reference pipeline";
+    EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o, 16 * 1024)), "")
+        << "JIT vs reference pipeline, 16 KiB L2 (shared, staged blocks)";
+    for (size_t threads : {size_t(1), size_t(2)}) {
+      o.pool = SharedPool(threads);
+      EXPECT_EQ(BitDifferences(got, RunApi(op, s, d, o)), "") << api_test::PoolName(threads) << " vs NULL pool";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, WinogradConvolution, ::testing::Range(size_t(0), std::size(kCases)),
+                         [](const ::testing::TestParamInfo<size_t>& info) { return kCases[info.param].name; });
+
+// ---- precompute / reuse -----------------------------------------------------------------
+
+TEST(WinogradPrecompute, ReuseEqualsComputeAcrossCallsAndThreads) {
+  // 17 -> 19 channels: the last 16-channel panel (3 wide) and the last 8 lanes are partial.
+  for (size_t stride : {size_t(1), size_t(2)}) {
+    ConvShape s = ShapeOf({"", 1, 17, 19, 15, 14, kPad1, stride, true, true}, ConvOp::inference);
+    const uint32_t seed = 7500u + uint32_t(stride);
+    api_test::PrintSeed("precompute stride " + std::to_string(stride), seed);
+    SCOPED_TRACE(s.ToString());
+    const Data d = RandomData(s, seed);
+
+    size_t size = 0;
+    ASSERT_EQ(nnp_convolution_inference(kWt8x8, nnp_convolution_transform_strategy_precompute, s.input_channels,
+                                        s.output_channels, s.input, s.padding, s.kernel, s.stride, nullptr, nullptr,
+                                        nullptr, nullptr, nullptr, &size, nnp_activation_identity, nullptr, nullptr,
+                                        nullptr),
+              nnp_status_success);
+    EXPECT_EQ(size, 64 * s.output_channels * s.input_channels * sizeof(float));
+    std::unique_ptr<void, decltype(&std::free)> transformed(std::aligned_alloc(64, size), &std::free);
+    ASSERT_EQ(nnp_convolution_inference(kWt8x8, nnp_convolution_transform_strategy_precompute, s.input_channels,
+                                        s.output_channels, s.input, s.padding, s.kernel, s.stride, nullptr,
+                                        d.kernel.data(), nullptr, nullptr, transformed.get(), &size,
+                                        nnp_activation_identity, nullptr, SharedPool(2), nullptr),
+              nnp_status_success);
+
+    Options compute;
+    compute.relu = true;
+    Options reuse = compute;
+    reuse.strategy = nnp_convolution_transform_strategy_reuse;
+    reuse.kernel = static_cast<const float*>(transformed.get());
+    // Two different images through one transformed kernel, with and without a pool.
+    for (uint32_t image = 0; image < 2; ++image) {
+      Data di = d;
+      if (image == 1) di.input = RandomData(s, seed + 100).input;
+      const std::vector<float> expected = RunApi(ConvOp::inference, s, di, compute);
+      EXPECT_TRUE(CheckAccuracy(ConvOp::inference, s, di, compute, expected).empty());
+      for (size_t threads : {size_t(0), size_t(2)}) {
+        reuse.pool = SharedPool(threads);
+        EXPECT_EQ(BitDifferences(expected, RunApi(ConvOp::inference, s, di, reuse)), "")
+            << "image " << image << ", " << api_test::PoolName(threads);
+      }
+    }
+    // Callers share transformed kernels between threads.
+    const std::vector<float> expected = RunApi(ConvOp::inference, s, d, compute);
+    std::atomic<int> mismatches{0};
+    auto worker = [&] {
+      Options o = reuse;
+      o.pool = nullptr;
+      for (int i = 0; i < 3; ++i)
+        if (!BitDifferences(expected, RunApi(ConvOp::inference, s, d, o)).empty()) ++mismatches;
+    };
+    std::thread a(worker), b(worker);
+    a.join();
+    b.join();
+    EXPECT_EQ(mismatches.load(), 0);
+  }
+}
+
+// ---- no JIT ----------------------------------------------------------------------------------
+
+// With code generation failing, the whole algorithm runs on reference transforms (and the
+// reference GEMM microkernel) and gives the same bits.
+TEST(WinogradFallback, ConvolutionWithoutCodeGeneration) {
+  const ConvShape s = ShapeOf({"", 2, 17, 9, 13, 11, kPad1, 1, true, true}, ConvOp::output);
+  const uint32_t seed = 7600;
+  api_test::PrintSeed("fallback", seed);
+  const Data d = RandomData(s, seed);
+  Options o;
+  o.relu = true;
+  const std::vector<float> with_jit = RunApi(ConvOp::output, s, d, o);
+  nnjit::jit::clear_kernel_cache();
+  nnjit::jit::simulate_code_memory_failure(true);
+  const std::vector<float> without_jit = RunApi(ConvOp::output, s, d, o);
+  nnjit::jit::simulate_code_memory_failure(false);
+  nnjit::jit::clear_kernel_cache();  // failures are cached too
+  EXPECT_EQ(BitDifferences(with_jit, without_jit), "");
+  const std::string error = CheckAccuracy(ConvOp::output, s, d, o, without_jit);
+  EXPECT_TRUE(error.empty()) << error;
+}
+
+}  // namespace
