@@ -20,6 +20,7 @@
 
 #include "tests/api_testing.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -60,15 +61,36 @@ Data RandomData(const ConvShape& s, uint32_t seed) {
   return d;
 }
 
-// Sum over the window [y0, y0 + rows) x [x0, x0 + cols) of plane (h x w), clipped, of squares.
-double WindowSquares(const float* plane, size_t h, size_t w, ptrdiff_t y0, ptrdiff_t x0, size_t rows, size_t cols) {
-  double sum = 0.0;
-  for (ptrdiff_t y = std::max<ptrdiff_t>(0, y0); y < std::min<ptrdiff_t>(ptrdiff_t(h), y0 + ptrdiff_t(rows)); ++y)
-    for (ptrdiff_t x = std::max<ptrdiff_t>(0, x0); x < std::min<ptrdiff_t>(ptrdiff_t(w), x0 + ptrdiff_t(cols)); ++x) {
-      const double v = plane[size_t(y) * w + size_t(x)];
-      sum += v * v;
-    }
-  return sum;
+// Sums of squares over windows of a plane (h x w), clipped to it, from 2-D prefix sums.
+class SquareSums {
+ public:
+  SquareSums(const float* plane, size_t h, size_t w) : h_(h), w_(w), prefix_((h + 1) * (w + 1), 0.0) {
+    for (size_t y = 0; y < h; ++y)
+      for (size_t x = 0; x < w; ++x) {
+        const double v = plane[y * w + x];
+        prefix_[(y + 1) * (w + 1) + x + 1] =
+            v * v + prefix_[y * (w + 1) + x + 1] + prefix_[(y + 1) * (w + 1) + x] - prefix_[y * (w + 1) + x];
+      }
+  }
+  // Sum over [y0, y0 + rows) x [x0, x0 + cols).
+  double Window(ptrdiff_t y0, ptrdiff_t x0, size_t rows, size_t cols) const {
+    const size_t ya = Clamp(y0, h_), yb = Clamp(y0 + ptrdiff_t(rows), h_);
+    const size_t xa = Clamp(x0, w_), xb = Clamp(x0 + ptrdiff_t(cols), w_);
+    if (ya >= yb || xa >= xb) return 0.0;
+    return std::max(0.0, prefix_[yb * (w_ + 1) + xb] - prefix_[ya * (w_ + 1) + xb] - prefix_[yb * (w_ + 1) + xa] +
+                             prefix_[ya * (w_ + 1) + xa]);
+  }
+
+ private:
+  static size_t Clamp(ptrdiff_t v, size_t n) { return size_t(std::clamp<ptrdiff_t>(v, 0, ptrdiff_t(n))); }
+  size_t h_, w_;
+  std::vector<double> prefix_;
+};
+
+std::vector<SquareSums> Planes(const std::vector<float>& data, size_t planes, size_t h, size_t w) {
+  std::vector<SquareSums> sums;
+  for (size_t p = 0; p < planes; ++p) sums.emplace_back(data.data() + p * h * w, h, w);
+  return sums;
 }
 
 double KernelNorm(const ConvShape& s, const std::vector<float>& kernel, size_t o, size_t i) {
@@ -86,47 +108,48 @@ std::vector<double> Scale(ConvOp op, const ConvShape& s, const Data& d, size_t t
   const size_t kh = s.kernel.height, kw = s.kernel.width;
   const size_t ih = s.input.height, iw = s.input.width, oh = s.output_height(), ow = s.output_width();
   const size_t wr = 2 * tile - kh, wc = 2 * tile - kw;  // window around the receptive field
+  std::vector<double> knorm(s.output_channels * s.input_channels);
+  for (size_t o = 0; o < s.output_channels; ++o)
+    for (size_t i = 0; i < s.input_channels; ++i) knorm[o * s.input_channels + i] = KernelNorm(s, d.kernel, o, i);
   std::vector<double> scale;
   if (op == ConvOp::output || op == ConvOp::inference) {
+    const std::vector<SquareSums> in = Planes(d.input, s.batch * s.input_channels, ih, iw);
     for (size_t b = 0; b < s.batch; ++b)
       for (size_t o = 0; o < s.output_channels; ++o)
         for (size_t y = 0; y < oh; ++y)
           for (size_t x = 0; x < ow; ++x) {
+            // receptive field rows y - pad.top .. + kh - 1 of the image, widened to the tile window
+            const ptrdiff_t y0 = ptrdiff_t(y) - ptrdiff_t(s.padding.top) + ptrdiff_t(kh) - ptrdiff_t(tile);
+            const ptrdiff_t x0 = ptrdiff_t(x) - ptrdiff_t(s.padding.left) + ptrdiff_t(kw) - ptrdiff_t(tile);
             double sum = 0.0;
-            for (size_t i = 0; i < s.input_channels; ++i) {
-              // receptive field rows y - pad.top .. + kh - 1 of the image
-              const ptrdiff_t y0 = ptrdiff_t(y) - ptrdiff_t(s.padding.top) + ptrdiff_t(kh) - ptrdiff_t(tile);
-              const ptrdiff_t x0 = ptrdiff_t(x) - ptrdiff_t(s.padding.left) + ptrdiff_t(kw) - ptrdiff_t(tile);
-              sum += std::sqrt(WindowSquares(d.input.data() + (b * s.input_channels + i) * ih * iw, ih, iw, y0, x0, wr,
-                                             wc)) *
-                     KernelNorm(s, d.kernel, o, i);
-            }
+            for (size_t i = 0; i < s.input_channels; ++i)
+              sum += std::sqrt(in[b * s.input_channels + i].Window(y0, x0, wr, wc)) * knorm[o * s.input_channels + i];
             scale.push_back(sum);
           }
   } else if (op == ConvOp::input_gradient) {
+    const std::vector<SquareSums> g = Planes(d.grad_output, s.batch * s.output_channels, oh, ow);
     for (size_t b = 0; b < s.batch; ++b)
       for (size_t i = 0; i < s.input_channels; ++i)
         for (size_t y = 0; y < ih; ++y)
           for (size_t x = 0; x < iw; ++x) {
+            // grad_output rows y + pad.top - (kh - 1) .. y + pad.top, widened to the tile window
+            const ptrdiff_t y0 = ptrdiff_t(y) + ptrdiff_t(s.padding.top) - ptrdiff_t(tile) + 1;
+            const ptrdiff_t x0 = ptrdiff_t(x) + ptrdiff_t(s.padding.left) - ptrdiff_t(tile) + 1;
             double sum = 0.0;
-            for (size_t o = 0; o < s.output_channels; ++o) {
-              // grad_output rows y + pad.top - (kh - 1) .. y + pad.top, widened to the tile window
-              const ptrdiff_t y0 = ptrdiff_t(y) + ptrdiff_t(s.padding.top) - ptrdiff_t(tile) + 1;
-              const ptrdiff_t x0 = ptrdiff_t(x) + ptrdiff_t(s.padding.left) - ptrdiff_t(tile) + 1;
-              sum += std::sqrt(WindowSquares(d.grad_output.data() + (b * s.output_channels + o) * oh * ow, oh, ow, y0,
-                                             x0, wr, wc)) *
-                     KernelNorm(s, d.kernel, o, i);
-            }
+            for (size_t o = 0; o < s.output_channels; ++o)
+              sum += std::sqrt(g[b * s.output_channels + o].Window(y0, x0, wr, wc)) * knorm[o * s.input_channels + i];
             scale.push_back(sum);
           }
   } else {
     const double overlap = double((tile + tile - kh) / (tile - kh + 1)) * double((tile + tile - kw) / (tile - kw + 1));
+    const std::vector<SquareSums> in = Planes(d.input, s.batch * s.input_channels, ih, iw);
+    const std::vector<SquareSums> g = Planes(d.grad_output, s.batch * s.output_channels, oh, ow);
     for (size_t o = 0; o < s.output_channels; ++o)
       for (size_t i = 0; i < s.input_channels; ++i) {
         double xs = 0.0, gs = 0.0;
         for (size_t b = 0; b < s.batch; ++b) {
-          xs += WindowSquares(d.input.data() + (b * s.input_channels + i) * ih * iw, ih, iw, 0, 0, ih, iw);
-          gs += WindowSquares(d.grad_output.data() + (b * s.output_channels + o) * oh * ow, oh, ow, 0, 0, oh, ow);
+          xs += in[b * s.input_channels + i].Window(0, 0, ih, iw);
+          gs += g[b * s.output_channels + o].Window(0, 0, oh, ow);
         }
         for (size_t t = 0; t < kh * kw; ++t) scale.push_back(std::sqrt(overlap * xs * gs));
       }

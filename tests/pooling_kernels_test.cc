@@ -1,6 +1,7 @@
 // Pooling kernel family: the AVX2 2x2/2 kernel against the reference, bit for bit.
 //
-// Every input size from 1x1 to 19x19 (and a few large ones) with each of the 16 padding
+// Every input size from 1x1 to 19x19, rows of 150 to 180 (both sides of the switch to
+// row-by-row reading), and a few large shapes, with each of the 16 padding
 // combinations (0 or 1 per side), inputs holding NaNs, signed zeros and infinities, for
 // NULL and 1..4-thread pools. Windows cut by padding or by the overhang of the ceil rule,
 // and windows over padding only (-infinity), all occur. Seeds are fixed and printed.
@@ -108,6 +109,22 @@ TEST_F(MaxPoolingKernel, EverySmallSizeAndPaddingMatchesReferenceBitForBit) {
       const std::vector<float> input = pooling_inputs(2 * 3 * height * width, rng);
       for (unsigned p = 0; p < 16; ++p) {
         const PoolingShape s = shape_2x2s2(2, 3, height, width, nnp_padding{p & 1, (p >> 1) & 1, (p >> 2) & 1, (p >> 3) & 1});
+        ASSERT_TRUE(matches(s, input, nullptr)) << describe(s);
+      }
+    }
+  }
+}
+
+// Rows from 160 columns on are read one after the other (a second code path).
+TEST_F(MaxPoolingKernel, LongRowsWithEveryPaddingMatchReferenceBitForBit) {
+  const uint32_t seed = 505;
+  std::printf("[   seed   ] long rows: %u\n", seed);
+  std::mt19937 rng(seed);
+  for (size_t height : {1, 2, 3, 6}) {
+    for (size_t width = 150; width <= 180; ++width) {
+      const std::vector<float> input = pooling_inputs(2 * height * width, rng);
+      for (unsigned p = 0; p < 16; ++p) {
+        const PoolingShape s = shape_2x2s2(1, 2, height, width, nnp_padding{p & 1, (p >> 1) & 1, (p >> 2) & 1, (p >> 3) & 1});
         ASSERT_TRUE(matches(s, input, nullptr)) << describe(s);
       }
     }

@@ -15,17 +15,20 @@
 // (tile_y * ph - pad_top, tile_x * pw - pad_left); anything outside the image reads zero.
 // Tiles are numbered over (image, tile row, tile column) and processed in blocks of
 // `block` tiles (a fixed function of the problem, not of the thread count):
-//   1. input transform: each (tile, 8 channels) is staged channel-interleaved and
-//      transformed into X[slot][tile][re/im][channel];
-//   2. multiply-accumulate: per slot, Y[slot][tile][re/im][out channel] =
-//      sum over channels of A[slot][channel][re/im][out channel] * X, 8 output channels x
-//      3 tiles per microkernel call;
+//   1. input transform: each (tile, 8 channels) is staged channel-interleaved (8x8
+//      transposes, staging.h) and transformed into X (every slot of the packed spectrum);
+//   2. multiply-accumulate: per slot, Y = sum over input channels of A (the transformed
+//      kernel) times X, one microkernel call per 8 output channels x 3 tiles, the
+//      channels in chunks of at most 256 (the kernel panel then stays in L1);
 //   3. output transform: each (tile, 8 output channels) is inverted, scaled, biased,
 //      rectified and written back to NCHW (clipped at the image edge).
 // A block's X and Y stay in the last-level cache while the transformed kernel streams
 // through once per block; per slot, the kernel slice (Cout x Cin) and the block's X and Y
-// slices fit in L2. Each stage is split over the thread pool; every output element is
-// computed by one task with the same operations whatever the thread count.
+// slices fit in L2. Each stage is split over the thread pool (tasks: tiles x channel
+// blocks, or slots x output channel blocks); every result element is computed by one
+// task with the same operations whatever the thread count, so results do not depend on it.
+// Compute strategy: the kernel is transformed into the workspace first (precompute writes
+// the same bytes into the caller's buffer, reuse reads them from there).
 //
 // ---- Layouts (floats; "pad" = rounded up to 8) ----------------------------------------
 // transformed kernel A:  [slot][out channel / 8][in channel][re, im][8 (last block: Cout % 8)]
@@ -39,8 +42,9 @@
 #include "kernels/fft/convolution.h"
 
 #include <algorithm>
-#include <cstdint>
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 
 #include "kernels/fft/cmac.h"
@@ -54,7 +58,12 @@ namespace nnjit::fft {
 namespace {
 
 constexpr size_t kAlignment = 64;
-constexpr size_t kBlockBudgetBytes = size_t{4} << 20;  // X + Y of one block
+// Bytes of X + Y (kernel gradient: X + grad_output) per block of tiles. Forward: small
+// enough to stay in the last-level cache next to the kernel. Kernel gradient: larger, as
+// every block reads and writes the whole frequency-domain gradient sum (Cin x Cout x T^2
+// floats) once, and the multiply-accumulate calls sum over the block's tiles.
+constexpr size_t kBlockBudgetBytes = size_t{4} << 20;
+constexpr size_t kGradientBlockBudgetBytes = size_t{16} << 20;
 constexpr size_t kMaxCmacDepth = 256;                  // channels per microkernel call
 
 size_t divide_round_up(size_t a, size_t b) { return (a + b - 1) / b; }
@@ -86,17 +95,17 @@ struct Geometry {
   size_t y_floats() const { return slots * y_slot_stride(); }
 };
 
-std::atomic<size_t> g_block_budget{0};  // tests: 0 = kBlockBudgetBytes
+std::atomic<size_t> g_block_budget{0};  // tests: 0 = the defaults above
 
-size_t choose_block(size_t tiles, size_t bytes_per_tile, size_t columns) {
+size_t choose_block(size_t tiles, size_t bytes_per_tile, size_t columns, size_t default_budget) {
   const size_t override_budget = g_block_budget.load(std::memory_order_relaxed);
-  const size_t budget = override_budget != 0 ? override_budget : kBlockBudgetBytes;
+  const size_t budget = override_budget != 0 ? override_budget : default_budget;
   size_t block = std::max<size_t>(1, budget / bytes_per_tile);
   if (block >= columns) block -= block % columns;  // whole microkernel calls
   return std::min(block, tiles);
 }
 
-Geometry geometry(const ConvolutionProblem& p, size_t tile, Isa /*isa*/) {
+Geometry geometry(const ConvolutionProblem& p, size_t tile) {
   Geometry g{};
   g.tile = tile;
   g.slots = slot_count(tile);
@@ -131,7 +140,9 @@ Geometry geometry(const ConvolutionProblem& p, size_t tile, Isa /*isa*/) {
   g.tiles_y = divide_round_up(g.out_h, g.ph);
   g.tiles_x = divide_round_up(g.out_w, g.pw);
   g.tiles = g.images * g.tiles_per_image();
-  g.block = choose_block(g.tiles, tile * tile * (g.cin_pad + g.cout_pad) * sizeof(float), kCmacColumns);
+  g.block = choose_block(g.tiles, tile * tile * (g.cin_pad + g.cout_pad) * sizeof(float), kCmacColumns,
+                         p.operation == ConvolutionOperation::kernel_gradient ? kGradientBlockBudgetBytes
+                                                                              : kBlockBudgetBytes);
   return g;
 }
 
@@ -158,39 +169,82 @@ size_t kernel_floats(const Geometry& g) { return g.cin * g.cout * g.tile * g.til
 size_t kernel_slot_floats(const Geometry& g) { return g.cin * 2 * g.cout; }
 size_t kernel_panel_offset(const Geometry& g, size_t ob) { return ob * kLanes * 2 * g.cin; }
 
-// The kernel transform (conjugated, so that the multiply-accumulate computes correlations).
-void transform_kernels(const Geometry& g, const float* kernel, float* a, const ExecutionContext& context) {
-  const ForwardTransform transform({static_cast<uint8_t>(g.tile), static_cast<uint8_t>(g.kh),
-                                    static_cast<uint8_t>(g.kw), true},
-                                   context.hardware->isa);
+// The kernel transform (conjugated, so that the multiply-accumulate computes correlations)
+// of one transformed input channel ri for the result channels of block ob: the panel rows
+// at panel + ri * 2 * L (+ slot * slot_stride floats), L = the block's lanes.
+void transform_kernel_panel(const Geometry& g, const ForwardTransform& transform, const float* kernel, size_t ri,
+                            size_t ob, float* panel, size_t slot_stride) {
   const size_t taps = g.kh * g.kw;
+  const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+  alignas(64) float staged[kMaxTile * kMaxTile * kLanes];
+  std::memset(staged, 0, taps * kLanes * sizeof(float));
+  for (size_t lane = 0; lane < lanes; ++lane) {
+    const size_t ro = ob * kLanes + lane;
+    // forward: kernel[ro][ri]; input gradient: kernel[ri][ro] turned 180 degrees.
+    const float* w = g.flip ? kernel + (ri * g.cout + ro) * taps : kernel + (ro * g.cin + ri) * taps;
+    for (size_t tap = 0; tap < taps; ++tap) staged[tap * kLanes + lane] = w[g.flip ? taps - 1 - tap : tap];
+  }
+  float* row = panel + ri * 2 * lanes;
+  if (lanes == kLanes) {
+    transform(staged, g.kw * kLanes * sizeof(float), row, slot_stride * sizeof(float), kLanes * sizeof(float));
+    return;
+  }
+  alignas(64) float spectrum[kMaxTile * kMaxTile * kLanes];
+  transform(staged, g.kw * kLanes * sizeof(float), spectrum, 2 * kLanes * sizeof(float), kLanes * sizeof(float));
+  for (size_t slot = 0; slot < g.slots; ++slot) {
+    float* dst = row + slot * slot_stride;
+    std::memcpy(dst, spectrum + slot * 2 * kLanes, lanes * sizeof(float));
+    std::memcpy(dst + lanes, spectrum + slot * 2 * kLanes + kLanes, lanes * sizeof(float));
+  }
+}
+
+ForwardTransform kernel_transform_for(const Geometry& g, Isa isa) {
+  return ForwardTransform({static_cast<uint8_t>(g.tile), static_cast<uint8_t>(g.kh), static_cast<uint8_t>(g.kw), true},
+                          isa);
+}
+
+void transform_kernels(const Geometry& g, const float* kernel, float* a, const ExecutionContext& context) {
+  const ForwardTransform transform = kernel_transform_for(g, context.hardware->isa);
   parallel_for(context.threadpool, g.cin * g.cout_blocks(), [&](size_t task) {
     // Input channels inner: consecutive transforms fill consecutive lines of every slot.
     const size_t ob = task / g.cin, ri = task % g.cin;
-    const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
-    alignas(64) float staged[kMaxTile * kMaxTile * kLanes];
-    std::memset(staged, 0, taps * kLanes * sizeof(float));
-    for (size_t lane = 0; lane < lanes; ++lane) {
-      const size_t ro = ob * kLanes + lane;
-      // forward: kernel[ro][ri]; input gradient: kernel[ri][ro] turned 180 degrees.
-      const float* w = g.flip ? kernel + (ri * g.cout + ro) * taps : kernel + (ro * g.cin + ri) * taps;
-      for (size_t tap = 0; tap < taps; ++tap) staged[tap * kLanes + lane] = w[g.flip ? taps - 1 - tap : tap];
-    }
-    const size_t slot_stride = kernel_slot_floats(g);
-    float* panel = a + kernel_panel_offset(g, ob) + ri * 2 * lanes;
-    if (lanes == kLanes) {
-      transform(staged, g.kw * kLanes * sizeof(float), panel, slot_stride * sizeof(float), kLanes * sizeof(float));
-      return;
-    }
-    alignas(64) float spectrum[kMaxTile * kMaxTile * kLanes];
-    transform(staged, g.kw * kLanes * sizeof(float), spectrum, 2 * kLanes * sizeof(float), kLanes * sizeof(float));
-    for (size_t slot = 0; slot < g.slots; ++slot) {
-      float* dst = panel + slot * slot_stride;
-      std::memcpy(dst, spectrum + slot * 2 * kLanes, lanes * sizeof(float));
-      std::memcpy(dst + lanes, spectrum + slot * 2 * kLanes + kLanes, lanes * sizeof(float));
-    }
+    transform_kernel_panel(g, transform, kernel, ri, ob, a + kernel_panel_offset(g, ob), kernel_slot_floats(g));
   });
 }
+
+// Compute strategy with all tiles in one block and small kernel panels: each task transforms
+// the kernel panels of one block of 8 result channels (every input channel, every slot) into
+// its own scratch buffer, where they stay in L2, and multiplies them at once; the whole
+// transformed kernel (Cout x Cin x T^2 floats) is never written out.
+constexpr size_t kFusedPanelBytes = size_t{512} << 10;
+size_t fused_panel_bytes(const Geometry& g) { return round_up(g.slots * g.cin * 2 * kLanes * sizeof(float), kAlignment); }
+bool fused_kernel_transform(const ConvolutionProblem& p, const Geometry& g) {
+  return p.strategy == nnp_convolution_transform_strategy_compute && g.tiles <= g.block &&
+         fused_panel_bytes(g) <= kFusedPanelBytes;
+}
+
+// Hands each running task one of `count` scratch buffers (at most `count` tasks run at once).
+class ScratchSlots {
+ public:
+  explicit ScratchSlots(size_t count) : free_(count >= 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1) {}
+  size_t acquire() {
+    uint64_t bits = free_.load(std::memory_order_relaxed);
+    for (;;) {
+      if (bits == 0) {
+        bits = free_.load(std::memory_order_relaxed);
+        continue;
+      }
+      const size_t slot = static_cast<size_t>(__builtin_ctzll(bits));
+      if (free_.compare_exchange_weak(bits, bits & ~(uint64_t{1} << slot), std::memory_order_acquire)) return slot;
+    }
+  }
+  void release(size_t slot) { free_.fetch_or(uint64_t{1} << slot, std::memory_order_release); }
+
+ private:
+  std::atomic<uint64_t> free_;
+};
+
+size_t scratch_count(size_t threads) { return std::clamp<size_t>(threads, 1, 64); }
 
 // ---- stages -----------------------------------------------------------------------------
 
@@ -230,53 +284,57 @@ struct LaneMask {
   }
 };
 
-// Y = A * X for `count` tiles of the block, every slot.
+// Y = A * X for `count` tiles of the block, every slot. One task per slot; within it the
+// input channels in chunks of at most 256 (`depth`), the tiles in groups small enough that
+// a group's X chunk and one kernel panel chunk stay in L1 while the panels of all output
+// channel blocks stream from L2 (the slot's kernel slice, Cout x Cin x 2 floats, fits L2).
+// Every call also prefetches k lines of the next slot's kernel slice and X.
 void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const float* x, size_t count, float* y,
               pthreadpool_t pool) {
   const size_t depth_blocks = divide_round_up(g.cin, kMaxCmacDepth);
   const size_t depth = round_up(divide_round_up(g.cin, depth_blocks), kLanes);  // whole channel blocks
-  parallel_for(pool, g.slots * g.cout_blocks(), [&](size_t task) {
-    const size_t slot = task / g.cout_blocks(), ob = task % g.cout_blocks();
+  constexpr size_t kL1Budget = 20 * 1024;  // bytes of X group + kernel panel chunk
+  const size_t panel_bytes = depth * 2 * kLanes * sizeof(float), tile_bytes = depth * 2 * sizeof(float);
+  const size_t group = std::max(kernels.columns, (kL1Budget > panel_bytes ? (kL1Budget - panel_bytes) / tile_bytes : 0) /
+                                                     kernels.columns * kernels.columns);
+  parallel_for(pool, g.slots, [&](size_t slot) {
     const bool pointwise = slot < 2;
-    const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
-    const LaneMask mask(lanes);
+    const float* x_slot = x + slot * g.x_slot_stride();
+    // Prefetch stream: the next slot's kernel slice, then its X, one chunk of lines per call.
+    const size_t next_slot = std::min(slot + 1, g.slots - 1);
+    const char* next_a = reinterpret_cast<const char*>(a + next_slot * kernel_slot_floats(g));
+    const char* next_x = reinterpret_cast<const char*>(x + next_slot * g.x_slot_stride());
+    const size_t a_bytes = kernel_slot_floats(g) * sizeof(float);
+    const size_t x_bytes = count * 2 * g.cin_pad * sizeof(float);
+    size_t prefetched = 0;
     CmacArgs args;
-    args.lda = 2 * lanes * sizeof(float);
-    args.a_im = lanes * sizeof(float);
     args.ldb_k = 2 * kLanes * sizeof(float);  // per block of 8 channels
     args.ldb_n = 2 * g.cin_pad * sizeof(float);
     args.ldc_n = 2 * g.cout_pad * sizeof(float);
-    args.mask = mask.lanes;
-    const float* a_panel = a + slot * kernel_slot_floats(g) + kernel_panel_offset(g, ob);
-    const float* x_slot = x + slot * g.x_slot_stride();
-    float* y_slot = y + slot * g.y_slot_stride() + ob * 2 * kLanes;
-    // Prefetch streams for the next task (task + 1): its kernel panel during the first call,
-    // then a share of the next slot's X (every task of a slot takes one share).
-    const size_t next = std::min(task + 1, g.slots * g.cout_blocks() - 1);
-    const size_t next_slot = next / g.cout_blocks(), next_ob = next % g.cout_blocks();
-    const char* next_panel = reinterpret_cast<const char*>(a + next_slot * kernel_slot_floats(g) +
-                                                           kernel_panel_offset(g, next_ob));
-    const char* next_x = reinterpret_cast<const char*>(x + std::min(slot + 1, g.slots - 1) * g.x_slot_stride());
-    const size_t x_bytes = count * 2 * g.cin_pad * sizeof(float);
-    const size_t x_share = divide_round_up(x_bytes, g.cout_blocks());
-    size_t x_offset = ob * x_share;
-    const size_t x_end = std::min(x_bytes, x_offset + x_share);
-    size_t call = 0;
     for (size_t k0 = 0; k0 < g.cin; k0 += depth) {
       const size_t k = std::min(depth, g.cin - k0);
-      for (size_t t0 = 0; t0 < count; t0 += kernels.columns, ++call) {
-        const size_t nr = std::min(kernels.columns, count - t0);
-        args.a = a_panel + k0 * 2 * lanes;
-        args.b = x_slot + t0 * 2 * g.cin_pad + 2 * k0;  // k0: a multiple of 8
-        args.c = y_slot + t0 * 2 * g.cout_pad;
-        args.k = k;
-        if (call == 0 || x_offset >= x_end) {
-          args.prefetch = next_panel + (call == 0 ? 0 : k0 * 2 * lanes * sizeof(float));
-        } else {
-          args.prefetch = next_x + x_offset;
-          x_offset += k * 64;
+      for (size_t g0 = 0; g0 < count; g0 += group) {
+        const size_t g1 = std::min(count, g0 + group);
+        for (size_t ob = 0; ob < g.cout_blocks(); ++ob) {
+          const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+          const LaneMask mask(lanes);
+          args.lda = 2 * lanes * sizeof(float);
+          args.a_im = lanes * sizeof(float);
+          args.mask = mask.lanes;
+          args.a = a + slot * kernel_slot_floats(g) + kernel_panel_offset(g, ob) + k0 * 2 * lanes;
+          float* y_block = y + slot * g.y_slot_stride() + ob * 2 * kLanes;
+          for (size_t t0 = g0; t0 < g1; t0 += kernels.columns) {
+            const size_t nr = std::min(kernels.columns, g1 - t0);
+            args.b = x_slot + t0 * 2 * g.cin_pad + 2 * k0;  // k0: a multiple of 8
+            args.c = y_block + t0 * 2 * g.cout_pad;
+            args.k = k;
+            if (prefetched < a_bytes) args.prefetch = next_a + prefetched;
+            else if (prefetched < a_bytes + x_bytes) args.prefetch = next_x + (prefetched - a_bytes);
+            else args.prefetch = args.a;
+            prefetched += k * 64;
+            kernels.get(pointwise, k0 != 0, lanes != kLanes, nr)(args);
+          }
         }
-        kernels.get(pointwise, k0 != 0, lanes != kLanes, nr)(args);
       }
     }
   });
@@ -307,12 +365,67 @@ void transform_outputs(const Geometry& g, const InverseTransform& transform, con
 
 // ---- forward (output, inference, input gradient) ------------------------------------------
 
+// The fused path's stage 2 (see fused_kernel_transform): per task, one block of result
+// channels: its kernel panels, then every slot's product over all tiles.
+void transform_and_multiply(const Geometry& g, const CmacSet& kernels, const float* kernel, const float* x,
+                            size_t count, float* y, float* scratch, const ExecutionContext& context) {
+  const ForwardTransform transform = kernel_transform_for(g, context.hardware->isa);
+  const size_t threads = pthreadpool_get_threads_count(context.threadpool);
+  ScratchSlots slots(scratch_count(threads));
+  std::atomic<int64_t> transform_ns{0};
+  const auto start = std::chrono::steady_clock::now();
+  parallel_for(context.threadpool, g.cout_blocks(), [&](size_t ob) {
+    const size_t slot_index = slots.acquire();
+    float* panel = scratch + slot_index * fused_panel_bytes(g) / sizeof(float);
+    const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+    const size_t slot_stride = g.cin * 2 * lanes;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (size_t ri = 0; ri < g.cin; ++ri) transform_kernel_panel(g, transform, kernel, ri, ob, panel, slot_stride);
+    transform_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+    const LaneMask mask(lanes);
+    CmacArgs args;
+    args.lda = 2 * lanes * sizeof(float);
+    args.a_im = lanes * sizeof(float);
+    args.ldb_k = 2 * kLanes * sizeof(float);
+    args.ldb_n = 2 * g.cin_pad * sizeof(float);
+    args.ldc_n = 2 * g.cout_pad * sizeof(float);
+    args.mask = mask.lanes;
+    const size_t depth = round_up(divide_round_up(g.cin, divide_round_up(g.cin, kMaxCmacDepth)), kLanes);
+    for (size_t slot = 0; slot < g.slots; ++slot) {
+      const float* x_slot = x + slot * g.x_slot_stride();
+      float* y_block = y + slot * g.y_slot_stride() + ob * 2 * kLanes;
+      for (size_t k0 = 0; k0 < g.cin; k0 += depth) {
+        args.a = panel + slot * slot_stride + k0 * 2 * lanes;
+        args.k = std::min(depth, g.cin - k0);
+        args.prefetch = x + std::min(slot + 1, g.slots - 1) * g.x_slot_stride();
+        for (size_t t0 = 0; t0 < count; t0 += kernels.columns) {
+          args.b = x_slot + t0 * 2 * g.cin_pad + 2 * k0;
+          args.c = y_block + t0 * 2 * g.cout_pad;
+          kernels.get(slot < 2, k0 != 0, lanes != kLanes, std::min(kernels.columns, count - t0))(args);
+        }
+      }
+    }
+    slots.release(slot_index);
+  });
+  // Both stages ran inside the same tasks: the kernel transforms' share of the wall time is
+  // their summed time spread over the threads.
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double transforms = std::min(wall, 1e-9 * double(transform_ns.load()) / double(std::max<size_t>(threads, 1)));
+  context.profile->kernel_transform += transforms;
+  context.profile->block_multiplication += wall - transforms;
+}
+
 nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const ConvolutionTensors& t,
                        const ExecutionContext& context) {
   const Isa isa = context.hardware->isa;
   auto* workspace = static_cast<float*>(context.workspace);
   const float* a = t.kernel;
-  if (p.strategy != nnp_convolution_transform_strategy_reuse) {
+  const bool fused = fused_kernel_transform(p, g);
+  float* scratch = nullptr;
+  if (fused) {
+    scratch = workspace;
+    workspace += scratch_count(pthreadpool_get_threads_count(context.threadpool)) * fused_panel_bytes(g) / sizeof(float);
+  } else if (p.strategy != nnp_convolution_transform_strategy_reuse) {
     StageTimer timer(context.profile->kernel_transform);
     transform_kernels(g, t.kernel, workspace, context);
     a = workspace;
@@ -338,7 +451,9 @@ nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const Con
       StageTimer timer(context.profile->input_transform);
       transform_inputs(g, stage, input_transform, t.input, first, count, x, false, context.threadpool);
     }
-    {
+    if (fused) {
+      transform_and_multiply(g, kernels, t.kernel, x, count, y, scratch, context);
+    } else {
       StageTimer timer(context.profile->block_multiplication);
       multiply(g, kernels, a, x, count, y, context.threadpool);
     }
@@ -350,8 +465,9 @@ nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const Con
   return nnp_status_success;
 }
 
-size_t forward_workspace_bytes(const ConvolutionProblem& p, const Geometry& g) {
-  const size_t kernel = p.strategy == nnp_convolution_transform_strategy_reuse ? 0 : kernel_floats(g) * sizeof(float);
+size_t forward_workspace_bytes(const ConvolutionProblem& p, const Geometry& g, size_t threads) {
+  size_t kernel = p.strategy == nnp_convolution_transform_strategy_reuse ? 0 : kernel_floats(g) * sizeof(float);
+  if (fused_kernel_transform(p, g)) kernel = scratch_count(threads) * fused_panel_bytes(g);
   return kernel + round_up(g.x_floats() * sizeof(float), kAlignment) + round_up(g.y_floats() * sizeof(float), kAlignment);
 }
 
@@ -432,7 +548,9 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
         args.ldc_n = 2 * g.cout_pad * sizeof(float);
         args.k = count;
         args.mask = nullptr;
-        args.prefetch = args.a;
+        // The next output channel block's panel (the same slot's, or the next slot's first).
+        args.prefetch = ob + 1 < g.cout_blocks() ? args.a + g.block * 2 * kLanes
+                                                 : gt + std::min(slot + 1, g.slots - 1) * g.y_slot_stride();
         // Columns (input channels) in groups within one block of 8, where they are adjacent.
         for (size_t i0 = 0; i0 < g.cin;) {
           const size_t block_end = std::min(g.cin, (i0 / kLanes + 1) * kLanes);
@@ -472,10 +590,10 @@ bool serves(const ConvolutionProblem& p, size_t tile) {
          p.kernel_size.height >= 1 && p.stride.width == 1 && p.stride.height == 1;
 }
 
-size_t workspace_bytes(const ConvolutionProblem& p, size_t tile, const Hardware& hardware) {
-  const Geometry g = geometry(p, tile, hardware.isa);
+size_t workspace_bytes(const ConvolutionProblem& p, size_t tile, size_t threads) {
+  const Geometry g = geometry(p, tile);
   if (p.operation == ConvolutionOperation::kernel_gradient) return kernel_gradient_workspace_bytes(g);
-  return forward_workspace_bytes(p, g);
+  return forward_workspace_bytes(p, g, threads);
 }
 
 size_t transformed_kernel_bytes(const ConvolutionProblem& p, size_t tile) {
@@ -485,12 +603,12 @@ size_t transformed_kernel_bytes(const ConvolutionProblem& p, size_t tile) {
 void transform_kernel(const ConvolutionProblem& p, size_t tile, const float* kernel, void* transformed,
                       const ExecutionContext& context) {
   StageTimer timer(context.profile->kernel_transform);
-  transform_kernels(geometry(p, tile, context.hardware->isa), kernel, static_cast<float*>(transformed), context);
+  transform_kernels(geometry(p, tile), kernel, static_cast<float*>(transformed), context);
 }
 
 nnp_status run(const ConvolutionProblem& p, size_t tile, const ConvolutionTensors& t,
                const ExecutionContext& context) {
-  const Geometry g = geometry(p, tile, context.hardware->isa);
+  const Geometry g = geometry(p, tile);
   if (p.operation == ConvolutionOperation::kernel_gradient) return run_kernel_gradient(g, t, context);
   return run_forward(p, g, t, context);
 }

@@ -1,5 +1,8 @@
-// AVX2+FMA generators of the FFT family: the tile transforms (from traces of
-// fft_algorithm.h, trace.h) and the complex multiply-accumulate microkernel (cmac.h).
+// x86-64 generators of the FFT family: the tile transforms (from traces of fft_algorithm.h,
+// trace.h), the complex multiply-accumulate microkernel (cmac.h) and the staging transposes
+// (staging.h). All compute on 256-bit vectors with AVX2+FMA; keys for Isa::avx512 get the
+// same operations EVEX-encoded with the 32 registers of AVX-512VL (fewer spills in the
+// 16x16 transforms; the results are the same bits).
 #include "kernels/fft/generators.h"
 
 #include <algorithm>
@@ -69,7 +72,8 @@ Program trace_inverse(const InverseSpec& spec) {
 }
 
 // ---- trace -> AVX2 code ---------------------------------------------------------------
-// One pass over the program in order. Values live in the 16 ymm registers; when they run
+// One pass over the program in order. Values live in the 16 ymm registers (32 with
+// AVX-512VL); when they run
 // out, the value used furthest in the future is evicted (Belady): loads and constants are
 // simply re-read later, computed values are spilled to the stack frame once. Loads and
 // constants are read when first needed, and a value that is not in a register may serve
@@ -632,8 +636,8 @@ class CmacGenerator : public jit::x64::X64Generator {
 
   void advance_b(const Reg64& stride) {
     add(b, stride);
-    add(b3, stride);
-    add(b6, stride);
+    if (nr_ > 3) add(b3, stride);  // bases of columns 3.. and 6.. only where used
+    if (nr_ > 6) add(b6, stride);
   }
 
   // One k: accumulate A[k] (x) B[k][n] for every column (B at displacement `disp`), then

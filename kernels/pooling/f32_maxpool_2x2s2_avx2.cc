@@ -10,7 +10,9 @@
 // max(x10, .), max(x11, .) — and matches bit for bit, NaNs (never win) and signed zeros
 // (first of equals wins) included. Eight outputs take 16 input columns of each row:
 // vshufps splits even and odd columns within 128-bit lanes, and one vpermpd at the end
-// restores the order; the last 1..7 full windows of a row use masked loads. Windows that
+// restores the order; the last 1..7 full windows of a row use masked loads. Long rows are
+// read one after the other (partial maxima kept in the output row), short ones together;
+// the per-output sequence of comparisons is the same either way. Windows that
 // are cut by padding or the overhang of the ceil rule (first/last column or row) are
 // computed by the scalar twin of the same sequence.
 #if defined(__x86_64__)
@@ -31,6 +33,9 @@ namespace {
 constexpr float kMinusInfinity = -std::numeric_limits<float>::infinity();
 constexpr size_t kSerialElements = 16 * 1024;  // input elements below which the pool is not used
 constexpr size_t kInputPerTask = 16 * 1024;     // input elements per task
+// From this input width on, the two rows of a window row are read one after the other
+// (measured crossover on Zen 4: between 128 and 160 columns).
+constexpr size_t kRowByRowMinWidth = 160;
 
 // ceil(doz(before + extent + after, 2) / 2) + 1
 size_t output_extent(size_t before, size_t extent, size_t after) {
@@ -64,19 +69,41 @@ __attribute__((target("avx2"))) void pool_row(const float* row0, const float* ro
     out[ox] = window_max(row0, row1, static_cast<ptrdiff_t>(2 * ox) - static_cast<ptrdiff_t>(pad_left), width);
 
   const __m256 minus_infinity = _mm256_set1_ps(kMinusInfinity);
-  for (; ox + 8 <= full_end; ox += 8) {
-    const float* p0 = row0 + 2 * ox - pad_left;
-    const __m256 a0 = _mm256_loadu_ps(p0), b0 = _mm256_loadu_ps(p0 + 8);
-    // even columns: x0 x2 x8 x10 | x4 x6 x12 x14; odd columns likewise
-    __m256 m = _mm256_max_ps(_mm256_shuffle_ps(a0, b0, 0x88), minus_infinity);
-    m = _mm256_max_ps(_mm256_shuffle_ps(a0, b0, 0xDD), m);
-    if constexpr (kTwoRows) {
+  const size_t vector_end = ox + (full_end - ox) / 8 * 8;
+  if (!kTwoRows || width < kRowByRowMinWidth) {
+    // Both rows of each window together.
+    for (; ox < vector_end; ox += 8) {
+      const float* p0 = row0 + 2 * ox - pad_left;
+      const __m256 a0 = _mm256_loadu_ps(p0), b0 = _mm256_loadu_ps(p0 + 8);
+      // even columns: x0 x2 x8 x10 | x4 x6 x12 x14; odd columns likewise
+      __m256 m = _mm256_max_ps(_mm256_shuffle_ps(a0, b0, 0x88), minus_infinity);
+      m = _mm256_max_ps(_mm256_shuffle_ps(a0, b0, 0xDD), m);
+      if constexpr (kTwoRows) {
+        const float* p1 = row1 + 2 * ox - pad_left;
+        const __m256 a1 = _mm256_loadu_ps(p1), b1 = _mm256_loadu_ps(p1 + 8);
+        m = _mm256_max_ps(_mm256_shuffle_ps(a1, b1, 0x88), m);
+        m = _mm256_max_ps(_mm256_shuffle_ps(a1, b1, 0xDD), m);
+      }
+      _mm256_storeu_ps(out + ox, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m), 0xD8)));
+    }
+  } else {
+    // Long rows, row by row: the first row's maxima go to the output in lane order, the
+    // second row's pass continues from them and puts the lanes in order. Two sequential
+    // read streams instead of two interleaved ones (from memory, about 1.6x faster).
+    for (size_t o = ox; o < vector_end; o += 8) {
+      const float* p0 = row0 + 2 * o - pad_left;
+      const __m256 a0 = _mm256_loadu_ps(p0), b0 = _mm256_loadu_ps(p0 + 8);
+      __m256 m = _mm256_max_ps(_mm256_shuffle_ps(a0, b0, 0x88), minus_infinity);
+      m = _mm256_max_ps(_mm256_shuffle_ps(a0, b0, 0xDD), m);
+      _mm256_storeu_ps(out + o, m);
+    }
+    for (; ox < vector_end; ox += 8) {
       const float* p1 = row1 + 2 * ox - pad_left;
       const __m256 a1 = _mm256_loadu_ps(p1), b1 = _mm256_loadu_ps(p1 + 8);
-      m = _mm256_max_ps(_mm256_shuffle_ps(a1, b1, 0x88), m);
+      __m256 m = _mm256_max_ps(_mm256_shuffle_ps(a1, b1, 0x88), _mm256_loadu_ps(out + ox));
       m = _mm256_max_ps(_mm256_shuffle_ps(a1, b1, 0xDD), m);
+      _mm256_storeu_ps(out + ox, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m), 0xD8)));
     }
-    _mm256_storeu_ps(out + ox, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m), 0xD8)));
   }
   if (ox < full_end) {
     // The last 1..7 full windows: the same sequence on masked loads (lanes past the 2k
