@@ -114,6 +114,13 @@ nnp_status select_convolution_algorithm(const ConvolutionCall& c, const Hardware
                                     c.operation == ConvolutionOperation::inference &&
                                     c.strategy_enum() == nnp_convolution_transform_strategy_compute &&
                                     tiles_needed(unit_stride_output_size(c), c.kernel_size, 8) <= 4;
+    // For 3x3 kernels the rule's tile count picks FFT at larger images, but here wt8x8
+    // measured faster on every 3x3 layer of the layer set at batch 1 and 16 (e.g. VGG
+    // conv4_2/conv5_2 at batch 16: ~300/200 against ~250/150 GFLOPS per core with ft16x16).
+    if ((*chosen == nnp_convolution_algorithm_ft8x8 || *chosen == nnp_convolution_algorithm_ft16x16) &&
+        is_square(c.kernel_size, 3) && c.operation != ConvolutionOperation::kernel_gradient &&
+        has_fast_convolution_kernels(nnp_convolution_algorithm_wt8x8, problem, hardware))
+      *chosen = nnp_convolution_algorithm_wt8x8;
     if ((pointwise || few_winograd_tiles || !has_fast_convolution_kernels(*chosen, problem, hardware)) &&
         *chosen != nnp_convolution_algorithm_direct &&
         has_fast_convolution_kernels(nnp_convolution_algorithm_implicit_gemm, problem, hardware))
