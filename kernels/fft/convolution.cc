@@ -52,6 +52,7 @@
 #include "kernels/fft/staging.h"
 #include "kernels/fft/transforms.h"
 #include "kernels/parallel.h"
+#include "kernels/slot_pool.h"
 #include "kernels/stage_timer.h"
 
 namespace nnjit::fft {
@@ -223,27 +224,6 @@ bool fused_kernel_transform(const ConvolutionProblem& p, const Geometry& g) {
          fused_panel_bytes(g) <= kFusedPanelBytes;
 }
 
-// Hands each running task one of `count` scratch buffers (at most `count` tasks run at once).
-class ScratchSlots {
- public:
-  explicit ScratchSlots(size_t count) : free_(count >= 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1) {}
-  size_t acquire() {
-    uint64_t bits = free_.load(std::memory_order_relaxed);
-    for (;;) {
-      if (bits == 0) {
-        bits = free_.load(std::memory_order_relaxed);
-        continue;
-      }
-      const size_t slot = static_cast<size_t>(__builtin_ctzll(bits));
-      if (free_.compare_exchange_weak(bits, bits & ~(uint64_t{1} << slot), std::memory_order_acquire)) return slot;
-    }
-  }
-  void release(size_t slot) { free_.fetch_or(uint64_t{1} << slot, std::memory_order_release); }
-
- private:
-  std::atomic<uint64_t> free_;
-};
-
 size_t scratch_count(size_t threads) { return std::clamp<size_t>(threads, 1, 64); }
 
 // ---- stages -----------------------------------------------------------------------------
@@ -371,7 +351,7 @@ void transform_and_multiply(const Geometry& g, const CmacSet& kernels, const flo
                             size_t count, float* y, float* scratch, const ExecutionContext& context) {
   const ForwardTransform transform = kernel_transform_for(g, context.hardware->isa);
   const size_t threads = pthreadpool_get_threads_count(context.threadpool);
-  ScratchSlots slots(scratch_count(threads));
+  SlotPool slots(scratch_count(threads));
   std::atomic<int64_t> transform_ns{0};
   const auto start = std::chrono::steady_clock::now();
   parallel_for(context.threadpool, g.cout_blocks(), [&](size_t ob) {

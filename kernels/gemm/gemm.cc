@@ -7,6 +7,7 @@
 
 #include "jit/kernel_key.h"
 #include "kernels/parallel.h"
+#include "kernels/slot_pool.h"
 
 namespace nnjit::gemm {
 namespace {
@@ -35,28 +36,6 @@ double grid_cost(size_t m, size_t n, size_t k, size_t m_tasks, size_t n_tasks, b
   return (2.0 * double(m) * double(n) * double(k) + kPackCostInFlops * packing) /
          (efficiency * static_cast<double>(threads));
 }
-
-// Hands out one of `count` scratch slots to each running task (at most `count` run at once).
-class SlotPool {
- public:
-  explicit SlotPool(size_t count) : free_(count >= 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1) {}
-  size_t acquire() {
-    uint64_t bits = free_.load(std::memory_order_relaxed);
-    for (;;) {
-      if (bits == 0) {
-        bits = free_.load(std::memory_order_relaxed);
-        continue;
-      }
-      const int slot = __builtin_ctzll(bits);
-      if (free_.compare_exchange_weak(bits, bits & ~(uint64_t{1} << slot), std::memory_order_acquire))
-        return static_cast<size_t>(slot);
-    }
-  }
-  void release(size_t slot) { free_.fetch_or(uint64_t{1} << slot, std::memory_order_release); }
-
- private:
-  std::atomic<uint64_t> free_;
-};
 
 // The microkernels of one K-block position, for one A layout.
 struct BlockKernels {

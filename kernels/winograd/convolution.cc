@@ -11,6 +11,7 @@
 #include "jit/kernel_key.h"
 #include "kernels/gemm/microkernel.h"
 #include "kernels/parallel.h"
+#include "kernels/slot_pool.h"
 #include "kernels/stage_timer.h"
 #include "kernels/winograd/transforms.h"
 
@@ -198,28 +199,6 @@ Plan make_plan(const ConvolutionProblem& p, const Hardware& hw, size_t threads) 
   plan.bytes = at;
   return plan;
 }
-
-// Hands one of `count` buffers to each running task (at most `count` run at once).
-class SlotPool {
- public:
-  explicit SlotPool(size_t count) : free_(count >= 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1) {}
-  size_t acquire() {
-    uint64_t bits = free_.load(std::memory_order_relaxed);
-    for (;;) {
-      if (bits == 0) {
-        bits = free_.load(std::memory_order_relaxed);
-        continue;
-      }
-      const int slot = __builtin_ctzll(bits);
-      if (free_.compare_exchange_weak(bits, bits & ~(uint64_t{1} << slot), std::memory_order_acquire))
-        return static_cast<size_t>(slot);
-    }
-  }
-  void release(size_t slot) { free_.fetch_or(uint64_t{1} << slot, std::memory_order_release); }
-
- private:
-  std::atomic<uint64_t> free_;
-};
 
 // ---- Kernel transform ------------------------------------------------------------------
 
