@@ -32,6 +32,10 @@ inline bool isa_includes(Isa available, Isa level) {
   return available == Isa::avx512 && level == Isa::avx2;
 }
 
+// The level whose code generators serve `isa`: AVX-512 machines run the AVX2
+// generators (AVX-512 adds no FLOPS on the Zen 4 machines this was tuned on).
+inline Isa generator_isa(Isa isa) { return isa == Isa::avx512 ? Isa::avx2 : isa; }
+
 struct Hardware {
   // Features detected on this CPU (false where the architecture lacks them).
   bool x86_avx2 = false;

@@ -53,7 +53,7 @@ void reference_unstage(size_t columns, const UnstageArgs& p) {
 jit::KernelKey stage_key(size_t chunks, bool masked, Isa isa) {
   jit::KernelKey key;
   key.family = jit::KernelFamily::f32_fft_stage;
-  key.isa = isa == Isa::avx512 ? Isa::avx2 : isa;
+  key.isa = generator_isa(isa);
   key.mr = static_cast<uint8_t>(chunks);
   key.nr = kLanes;
   key.flags = masked ? kColumnMasks : 0;
@@ -63,7 +63,7 @@ jit::KernelKey stage_key(size_t chunks, bool masked, Isa isa) {
 jit::KernelKey unstage_key(size_t columns, Isa isa) {
   jit::KernelKey key;
   key.family = jit::KernelFamily::f32_fft_unstage;
-  key.isa = isa == Isa::avx512 ? Isa::avx2 : isa;
+  key.isa = generator_isa(isa);
   key.mr = static_cast<uint8_t>((columns + kLanes - 1) / kLanes);
   key.nr = static_cast<uint8_t>(columns);
   return key;

@@ -7,31 +7,16 @@
 #include "jit/kernel_cache.h"
 #include "kernels/gemm/microkernel_generators.h"
 #include "kernels/parallel.h"
+#include "kernels/reference/reference.h"
 
 namespace nnjit::gemm {
 namespace {
-
-// IEEE binary16 -> binary32, exact.
-float half_to_float(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1fu;
-  const uint32_t mantissa = h & 0x3ffu;
-  float magnitude;
-  if (exponent == 0) magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-  else if (exponent == 31) magnitude = mantissa ? NAN : INFINITY;
-  else magnitude = std::ldexp(static_cast<float>(mantissa | 0x400u), static_cast<int>(exponent) - 25);
-  uint32_t bits;
-  std::memcpy(&bits, &magnitude, sizeof bits);
-  bits |= sign;
-  std::memcpy(&magnitude, &bits, sizeof bits);
-  return magnitude;
-}
 
 // One row of W times x, in order, with fused multiply-adds.
 float dot_row(const void* w, bool fp16, size_t row, size_t stride, size_t k, const float* x) {
   float sum = 0.0f;
   for (size_t i = 0; i < k; ++i) {
-    const float weight = fp16 ? half_to_float(static_cast<const uint16_t*>(w)[row * stride + i])
+    const float weight = fp16 ? reference::fp16_to_fp32(static_cast<const uint16_t*>(w)[row * stride + i])
                               : static_cast<const float*>(w)[row * stride + i];
     sum = std::fma(weight, x[i], sum);
   }
@@ -42,8 +27,6 @@ template <bool Fp16>
 void reference_gemv(size_t k, const void* w, size_t stride, const float* x, float* y) {
   for (size_t r = 0; r < kGemvRows; ++r) y[r] = dot_row(w, Fp16, r, stride, k, x);
 }
-
-Isa generator_isa(Isa isa) { return isa == Isa::avx512 ? Isa::avx2 : isa; }
 
 }  // namespace
 

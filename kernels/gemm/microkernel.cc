@@ -10,9 +10,6 @@ namespace {
 constexpr uint8_t kUnroll = 4;
 constexpr uint32_t kEpilogueFlags = jit::kAccumulate | jit::kBias | jit::kRelu;
 
-// The level whose generator serves `isa` (AVX-512 machines run the AVX2 kernel for now).
-Isa generator_isa(Isa isa) { return isa == Isa::avx512 ? Isa::avx2 : isa; }
-
 }  // namespace
 
 TileShape microkernel_tile(Isa isa, size_t m, size_t n) {

@@ -8,9 +8,6 @@
 namespace nnjit::winograd {
 namespace {
 
-// The level whose generator serves `isa` (AVX-512 machines run the AVX2 code).
-Isa generator_isa(Isa isa) { return isa == Isa::avx512 ? Isa::avx2 : isa; }
-
 jit::KernelKey key_for(jit::KernelFamily family, Isa isa, uint32_t flags) {
   jit::KernelKey key;
   key.family = family;
