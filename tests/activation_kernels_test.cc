@@ -9,6 +9,8 @@
 // Seeds are fixed and printed.
 #include <gtest/gtest.h>
 
+#include "tests/thread_pools.h"
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -49,24 +51,8 @@ float from_bits(uint32_t u) {
   return x;
 }
 
-struct PoolDeleter {
-  void operator()(pthreadpool_t pool) const { pthreadpool_destroy(pool); }
-};
-using Pool = std::unique_ptr<pthreadpool, PoolDeleter>;
-
-// NULL and pools of 1, 2, 3 and 4 threads.
-const std::vector<pthreadpool_t>& pools() {
-  static std::vector<Pool> owned;
-  static std::vector<pthreadpool_t> list = [] {
-    std::vector<pthreadpool_t> l{nullptr};
-    for (size_t t : {1, 2, 3, 4}) {
-      owned.emplace_back(pthreadpool_create(t));
-      l.push_back(owned.back().get());
-    }
-    return l;
-  }();
-  return list;
-}
+using test_pools::Pool;
+using test_pools::pools;
 
 std::string pool_name(pthreadpool_t pool) {
   return pool == nullptr ? "NULL pool" : std::to_string(pthreadpool_get_threads_count(pool)) + " threads";

@@ -106,19 +106,7 @@ Algorithm Resolve(ConvOp op, Algorithm algorithm, const ConvShape& s,
   return chosen;
 }
 
-struct ConvData {
-  std::vector<float> input, kernel, bias, grad_output;
-};
-
-ConvData RandomData(const ConvShape& s, uint32_t seed) {
-  api_test::Rng rng(seed);
-  ConvData d;
-  d.input = rng.Vector(s.input_elements());
-  d.kernel = rng.Vector(s.kernel_elements());
-  d.bias = rng.Vector(s.output_channels);
-  d.grad_output = rng.Vector(s.output_elements());
-  return d;
-}
+using api_test::ConvData;
 
 struct CallOptions {
   bool relu = false;
@@ -296,7 +284,7 @@ TEST_P(ConvolutionNumerics, EveryAlgorithmMatchesTheExactConvolutionAndIsThreadC
     api_test::PrintSeed(std::string(c.name) + " " + ConvOpName(op), seed);
     SCOPED_TRACE(std::string(ConvOpName(op)) + ": " + s.ToString() + (c.relu ? ", relu" : "") +
                  (c.bias ? ", bias" : ", bias NULL") + ", seed " + std::to_string(seed));
-    const ConvData d = RandomData(s, seed);
+    const ConvData d = api_test::RandomConvData(s, seed);
     const bool forward = op == ConvOp::output || op == ConvOp::inference;
     const bool relu = forward && c.relu;
     const bool bias = forward && c.bias;
@@ -377,7 +365,7 @@ TEST(ConvolutionActivation, FusedReluIsMaxOfConvolutionPlusBiasAndZero) {
   const ConvShape s = Shape(2, 3, 4, 7, 6, kPad1, 3, 3);
   const uint32_t seed = 77;
   api_test::PrintSeed("fused relu", seed);
-  ConvData d = RandomData(s, seed);
+  ConvData d = api_test::RandomConvData(s, seed);
   for (ConvOp op : {ConvOp::output, ConvOp::inference}) {
     const ConvShape shape = ShapeFor(op, s);
     for (Algorithm algorithm : ServingAlgorithms(op, shape)) {
@@ -434,7 +422,7 @@ TEST(ConvolutionActivation, NullBiasEqualsZeroBias) {
   const ConvShape s = Shape(2, 3, 4, 7, 6, kPad1, 3, 3);
   const uint32_t seed = 78;
   api_test::PrintSeed("null bias", seed);
-  ConvData d = RandomData(s, seed);
+  ConvData d = api_test::RandomConvData(s, seed);
   ConvData zero_bias = d;
   zero_bias.bias.assign(s.output_channels, 0.0f);
   for (ConvOp op : {ConvOp::output, ConvOp::inference}) {
@@ -470,7 +458,7 @@ TEST(ConvolutionWorkspace, QueryExactInsufficientMisaligned) {
     const ConvShape s = ShapeFor(op, base);
     const uint32_t seed = 300 + uint32_t(op);
     api_test::PrintSeed(std::string("workspace ") + ConvOpName(op), seed);
-    const ConvData d = RandomData(s, seed);
+    const ConvData d = api_test::RandomConvData(s, seed);
     for (Algorithm algorithm : ServingAlgorithms(op, s)) {
       for (size_t threads : {size_t(0), size_t(2)}) {
         SCOPED_TRACE(std::string(ConvOpName(op)) + " " + AlgorithmName(algorithm) + ", " + api_test::PoolName(threads));
@@ -607,7 +595,7 @@ TEST_P(ConvolutionPrecompute, SizeIsInputIndependentAndReuseEqualsCompute) {
   const uint32_t seed = 500 + uint32_t(GetParam());
   api_test::PrintSeed("precompute", seed);
   SCOPED_TRACE(AlgorithmName(pc.algorithm) + " " + s.ToString() + ", seed " + std::to_string(seed));
-  const ConvData d = RandomData(s, seed);
+  const ConvData d = api_test::RandomConvData(s, seed);
 
   // Size query: every data pointer NULL; the size does not depend on the input size.
   size_t size = 0, size_large = 0, size_small = 0;
@@ -720,7 +708,7 @@ TEST(ConvolutionProfile, EveryFieldIsWritten) {
   const ConvShape base = Shape(2, 3, 4, 9, 7, kPad1, 3, 3);
   for (ConvOp op : {ConvOp::output, ConvOp::input_gradient, ConvOp::kernel_gradient, ConvOp::inference}) {
     const ConvShape s = ShapeFor(op, base);
-    const ConvData d = RandomData(s, 600);
+    const ConvData d = api_test::RandomConvData(s, 600);
     for (Algorithm algorithm : ServingAlgorithms(op, s)) {
       for (size_t threads : {size_t(0), size_t(2)}) {
         SCOPED_TRACE(std::string(ConvOpName(op)) + " " + AlgorithmName(algorithm) + " " + api_test::PoolName(threads));

@@ -173,6 +173,21 @@ struct ConvShape {
   }
 };
 
+// The tensors of one convolution test, uniform in [-1, 1] from a seed.
+struct ConvData {
+  std::vector<float> input, kernel, bias, grad_output;
+};
+
+inline ConvData RandomConvData(const ConvShape& s, uint32_t seed) {
+  Rng rng(seed);
+  ConvData d;
+  d.input = rng.Vector(s.input_elements());
+  d.kernel = rng.Vector(s.kernel_elements());
+  d.bias = rng.Vector(s.output_channels);
+  d.grad_output = rng.Vector(s.output_elements());
+  return d;
+}
+
 // The four convolution entry points.
 enum class ConvOp { output, input_gradient, kernel_gradient, inference };
 

@@ -47,19 +47,7 @@ size_t TileOf(Algorithm a) { return a == nnp_convolution_algorithm_ft8x8 ? 8 : 1
 int TileIndex(Algorithm a) { return a == nnp_convolution_algorithm_ft8x8 ? 0 : 1; }
 const char* Name(Algorithm a) { return a == nnp_convolution_algorithm_ft8x8 ? "ft8x8" : "ft16x16"; }
 
-struct Data {
-  std::vector<float> input, kernel, bias, grad_output;
-};
-
-Data RandomData(const ConvShape& s, uint32_t seed) {
-  api_test::Rng rng(seed);
-  Data d;
-  d.input = rng.Vector(s.input_elements());
-  d.kernel = rng.Vector(s.kernel_elements());
-  d.bias = rng.Vector(s.output_channels);
-  d.grad_output = rng.Vector(s.output_elements());
-  return d;
-}
+using Data = api_test::ConvData;
 
 // Sums of squares over windows of a plane (h x w), clipped to it, from 2-D prefix sums.
 class SquareSums {
@@ -287,7 +275,7 @@ TEST_P(FftConvolution, MatchesTheExactResultAndIsThreadCountIndependent) {
     api_test::PrintSeed(std::string(c.name) + " " + api_test::ConvOpName(op), seed);
     SCOPED_TRACE(std::string(Name(c.algorithm)) + " " + api_test::ConvOpName(op) + ": " + s.ToString() +
                  ", seed " + std::to_string(seed));
-    const Data d = RandomData(s, seed);
+    const Data d = api_test::RandomConvData(s, seed);
     const bool forward = op == ConvOp::output || op == ConvOp::inference;
     Options o;
     o.relu = forward && c.relu;
@@ -319,7 +307,7 @@ TEST(FftConvolution, ManyChannelsAndTiles) {
       const uint32_t seed = 7900u + uint32_t(op) + 10u * uint32_t(a);
       api_test::PrintSeed(std::string("many ") + Name(a) + " " + api_test::ConvOpName(op), seed);
       SCOPED_TRACE(std::string(Name(a)) + " " + api_test::ConvOpName(op) + ": " + s.ToString());
-      const Data d = RandomData(s, seed);
+      const Data d = api_test::RandomConvData(s, seed);
       Options o;
       o.pool = api_test::SharedPool(2);
       const std::vector<float> got = RunConv(op, a, s, d, o);
@@ -335,7 +323,7 @@ TEST(FftConvolution, ManyChannelsAndTiles) {
 TEST(FftConvolution, FusedReluIsMaxOfTheIdentityResult) {
   for (Algorithm a : {kFt8, kFt16}) {
     const ConvShape s = Shape(2, 5, 11, 13, 14, Same(3, 3), 3, 3);
-    const Data d = RandomData(s, 7800);
+    const Data d = api_test::RandomConvData(s, 7800);
     Options identity, relu;
     relu.relu = true;
     const std::vector<float> plain = RunConv(ConvOp::output, a, s, d, identity);
@@ -356,7 +344,7 @@ TEST(FftConvolution, PrecomputeAndReuse) {
     for (size_t k : {size_t(3), size_t(5)}) {
       const ConvShape s = Shape(1, 13, 11, 19, 17, Same(k, k), k, k);
       SCOPED_TRACE(std::string(Name(a)) + " " + s.ToString());
-      const Data d = RandomData(s, 7700 + uint32_t(k));
+      const Data d = api_test::RandomConvData(s, 7700 + uint32_t(k));
       auto query = [&](nnp_size input) {
         size_t size = 0;
         EXPECT_EQ(nnp_convolution_inference(a, nnp_convolution_transform_strategy_precompute, s.input_channels,

@@ -7,6 +7,8 @@
 // and windows over padding only (-infinity), all occur. Seeds are fixed and printed.
 #include <gtest/gtest.h>
 
+#include "tests/thread_pools.h"
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -33,23 +35,8 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-struct PoolDeleter {
-  void operator()(pthreadpool_t pool) const { pthreadpool_destroy(pool); }
-};
-using Pool = std::unique_ptr<pthreadpool, PoolDeleter>;
-
-const std::vector<pthreadpool_t>& pools() {
-  static std::vector<Pool> owned;
-  static std::vector<pthreadpool_t> list = [] {
-    std::vector<pthreadpool_t> l{nullptr};
-    for (size_t t : {1, 2, 3, 4}) {
-      owned.emplace_back(pthreadpool_create(t));
-      l.push_back(owned.back().get());
-    }
-    return l;
-  }();
-  return list;
-}
+using test_pools::Pool;
+using test_pools::pools;
 
 class MaxPoolingKernel : public ::testing::Test {
  protected:
