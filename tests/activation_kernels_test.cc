@@ -51,7 +51,6 @@ float from_bits(uint32_t u) {
   return x;
 }
 
-using test_pools::Pool;
 using test_pools::pools;
 
 std::string pool_name(pthreadpool_t pool) {

@@ -35,7 +35,6 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-using test_pools::Pool;
 using test_pools::pools;
 
 class MaxPoolingKernel : public ::testing::Test {
