@@ -13,6 +13,7 @@
 #include "jit/kernel_key.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemv.h"
+#include "kernels/gemm/im2col.h"
 #include "kernels/gemm/microkernel.h"
 #include "kernels/gemm/pack.h"
 #include "runtime/hardware.h"
@@ -42,8 +43,9 @@ AlignedBuffer aligned(size_t bytes) { return AlignedBuffer(std::aligned_alloc(64
 
 class MicrokernelTest : public ::testing::TestWithParam<uint32_t> {};
 
-// The tiles the AVX2 generator serves (microkernel_tile picks between them by M).
-constexpr TileShape kAvx2Tiles[] = {{6, 16}, {4, 24}};
+// The tiles the AVX2 generator serves: microkernel_tile picks 6x16 or 4x24, and the
+// narrower ones run the last, partial column panel.
+constexpr TileShape kAvx2Tiles[] = {{6, 16}, {4, 24}, {6, 8}, {4, 8}, {4, 16}};
 
 TEST_P(MicrokernelTest, JitMatchesReferenceTwinBitForBit) {
   const Hardware hw = this_machine();
@@ -241,9 +243,56 @@ TEST(Gemm, TileChoiceFollowsPaddedWork) {
   if (this_machine().isa == Isa::reference) GTEST_SKIP() << "one tile only";
   const Isa isa = this_machine().isa;
   EXPECT_TRUE((microkernel_tile(isa, 64, 3136) == TileShape{4, 24}));  // no padded rows
-  EXPECT_TRUE((microkernel_tile(isa, 512, 49) == TileShape{6, 16}));   // 49 columns: 64 vs 72 padded
+  EXPECT_TRUE((microkernel_tile(isa, 512, 49) == TileShape{4, 24}));   // 49 columns: 48 + 8 either way
+  EXPECT_TRUE((microkernel_tile(isa, 96, 49) == TileShape{4, 24}));    // no padded rows either way: 4x24
+  EXPECT_TRUE((microkernel_tile(isa, 90, 49) == TileShape{6, 16}));    // 90 rows: 90 vs 92 padded
   EXPECT_TRUE((microkernel_tile(isa, 96) == TileShape{4, 24}));
   EXPECT_TRUE((microkernel_tile(isa, 6) == TileShape{6, 16}));
+}
+
+// ---- implicit im2col panels ------------------------------------------------------------
+
+struct PatchShape {
+  size_t channels, height, width, kernel_height, kernel_width, pad, stride_height, nr;
+};
+
+// The vector gatherer copies exactly what the portable one copies, for every panel,
+// K offset and K length, with padding on each side, images narrower than a panel,
+// panels that cross output rows and the partial last panel.
+TEST(Im2col, VectorGathererMatchesPortableOne) {
+  const Hardware hw = this_machine();
+  if (!hw.can_run(Isa::avx2)) GTEST_SKIP() << "no AVX2";
+  const PatchShape shapes[] = {
+      {3, 56, 56, 3, 3, 1, 1, 24}, {5, 7, 7, 3, 3, 1, 1, 16},  {2, 13, 13, 5, 5, 2, 1, 16},
+      {2, 1, 1, 3, 3, 1, 1, 16},   {3, 9, 2, 3, 7, 3, 2, 24},  {4, 20, 3, 1, 3, 2, 1, 8},
+      {2, 9, 17, 11, 11, 5, 1, 64}, {2, 5, 6, 2, 2, 0, 1, 40}, {1, 30, 31, 16, 16, 0, 3, 16},
+  };
+  std::mt19937 rng(kSeed);
+  for (const PatchShape& s : shapes) {
+    SCOPED_TRACE(::testing::Message() << s.channels << "x" << s.height << "x" << s.width << " kernel "
+                                      << s.kernel_height << "x" << s.kernel_width << " pad " << s.pad
+                                      << " nr " << s.nr);
+    const std::vector<float> image = random_vector(s.channels * s.height * s.width, rng);
+    const size_t out_h = (s.height + 2 * s.pad - s.kernel_height) / s.stride_height + 1;
+    const size_t out_w = s.width + 2 * s.pad - s.kernel_width + 1;
+    const Im2colB patches{image.data(), s.channels, s.height, s.width, s.kernel_height, s.kernel_width,
+                          s.stride_height, 1, s.pad, s.pad, out_w, out_h * out_w, s.nr};
+    const PanelSource portable = patches.source(Isa::reference), vector = patches.source(hw.isa);
+    ASSERT_NE(portable.panel, vector.panel) << "the vector gatherer should serve this shape";
+    const size_t k = s.channels * s.kernel_height * s.kernel_width;
+    const size_t k_ranges[][2] = {{0, k}, {1, k - 1}, {k / 2, k - k / 2}, {k - 1, 1}};
+    std::vector<float> expected(k * s.nr), actual(k * s.nr);
+    for (size_t j0 = 0; j0 < patches.n; j0 += s.nr) {
+      for (const auto& range : k_ranges) {
+        std::fill(expected.begin(), expected.end(), 7.0f);
+        std::fill(actual.begin(), actual.end(), -3.0f);
+        const float* e = portable.panel(portable.context, j0, range[0], range[1], expected.data());
+        const float* a = vector.panel(vector.context, j0, range[0], range[1], actual.data());
+        for (size_t i = 0; i < range[1] * s.nr; ++i)
+          ASSERT_EQ(e[i], a[i]) << "panel " << j0 << " k0 " << range[0] << " row " << i / s.nr << " column " << i % s.nr;
+      }
+    }
+  }
 }
 
 // ---- GEMV ----------------------------------------------------------------------------

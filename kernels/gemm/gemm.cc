@@ -58,21 +58,42 @@ BlockKernels block_kernels(const GemmProblem& p, Isa isa, TileShape tile, uint32
           gemm_microkernel(isa, tile, layout | kAccumulate | relu)};
 }
 
-// The microkernels one GEMM call uses, looked up once per call.
+// The microkernels of one tile width, for A packed and (with GemmProblem::a_rows) in place.
 struct Kernels {
+  TileShape tile;
   BlockKernels packed;   // A from packed panels
   BlockKernels strided;  // A read in place (only with GemmProblem::a_rows)
 };
 
 Kernels kernels_for(const GemmProblem& p, Isa isa, TileShape tile) {
-  return {block_kernels(p, isa, tile, 0),
+  return {tile, block_kernels(p, isa, tile, 0),
           p.a_rows != nullptr ? block_kernels(p, isa, tile, jit::kStridedA) : BlockKernels{}};
+}
+
+// The microkernels one GEMM call uses, looked up once per call: the plan's tile, and a
+// narrower one (whole vectors of 8 columns) for the last, partial column panel when that
+// saves padded work, e.g. 6x8 for N = 49 with 6x16 tiles (56 columns computed, not 64).
+struct CallKernels {
+  Kernels whole;
+  Kernels tail;  // tail.tile.nr == whole.tile.nr when there is no narrower tail
+};
+
+CallKernels call_kernels(const GemmProblem& p, const GemmPlan& plan) {
+  const TileShape tile = plan.tile;
+  const size_t tail_columns = p.n % tile.nr;
+  const size_t tail_nr = (tail_columns + 7) / 8 * 8;
+  const TileShape tail{tile.mr, tail_nr};
+  const Kernels whole = kernels_for(p, plan.isa, tile);
+  if (tail_columns == 0 || tail_nr >= tile.nr || reference_gemm_microkernel(tail, 0) == nullptr)
+    return {whole, whole};
+  return {whole, kernels_for(p, plan.isa, tail)};
 }
 
 struct Scratch {
   float* a_block;     // m_chunk x kc
   const float** a_panels;
   float* b_panel;     // kc x NR
+  float* b_tail;      // kc x NR: the last panel's columns, compacted for the narrow tail kernels
   float* edge_tile;   // MR x NR
 };
 
@@ -85,7 +106,8 @@ Scratch carve_slot(void* workspace, const GemmPlan& plan, size_t slot) {
   s.a_block = reinterpret_cast<float*>(base);
   s.a_panels = reinterpret_cast<const float**>(base + a_bytes);
   s.b_panel = reinterpret_cast<float*>(base + a_bytes + pointers_bytes);
-  s.edge_tile = reinterpret_cast<float*>(base + a_bytes + pointers_bytes + b_bytes);
+  s.b_tail = reinterpret_cast<float*>(base + a_bytes + pointers_bytes + b_bytes);
+  s.edge_tile = reinterpret_cast<float*>(base + a_bytes + pointers_bytes + 2 * b_bytes);
   return s;
 }
 
@@ -109,7 +131,13 @@ void run_edge_tile(GemmMicrokernel accumulate_kernel, bool first_block, const Ge
     std::memcpy(p.c + (i0 + r) * p.ldc + j0, edge + r * tile.nr, cols * sizeof(float));
 }
 
-void run_task(const GemmProblem& p, const GemmPlan& plan, const Kernels& kernels, size_t m0,
+// Copies the first `width` columns of a kc x NR panel into a kc x width panel.
+const float* compact_panel(const float* panel, size_t kc, size_t nr, size_t width, float* out) {
+  for (size_t k = 0; k < kc; ++k) std::memcpy(out + k * width, panel + k * nr, width * sizeof(float));
+  return out;
+}
+
+void run_task(const GemmProblem& p, const GemmPlan& plan, const CallKernels& call, size_t m0,
               size_t m1, size_t n0, size_t n1, const Scratch& s) {
   const TileShape tile = plan.tile;
   const size_t panels = divide_round_up(m1 - m0, tile.mr);
@@ -126,18 +154,22 @@ void run_task(const GemmProblem& p, const GemmPlan& plan, const Kernels& kernels
     for (size_t j0 = n0; j0 < n1; j0 += tile.nr) {
       const float* b = p.b.panel(p.b.context, j0, k0, kc, s.b_panel);
       const size_t cols = std::min(tile.nr, n1 - j0);
+      // Column panels end at multiples of NR except the last one of C.
+      const Kernels& kernels = cols < tile.nr ? call.tail : call.whole;
+      const size_t nr = kernels.tile.nr;
+      if (nr < tile.nr) b = compact_panel(b, kc, tile.nr, nr, s.b_tail);
       for (size_t i = 0; i < panels; ++i) {
         const size_t i0 = m0 + i * tile.mr;
         const size_t rows = std::min(tile.mr, m1 - i0);
         const bool in_place = p.a_rows != nullptr && rows == tile.mr;
         const BlockKernels& block = in_place ? kernels.strided : kernels.packed;
         const size_t a_stride = in_place ? p.a_stride : 0;
-        if (rows == tile.mr && cols == tile.nr) {
+        if (rows == tile.mr && cols == nr) {
           block.for_block(first, last)(kc, s.a_panels[i], a_stride, b, p.c + i0 * p.ldc + j0, p.ldc,
                                        p.bias != nullptr ? p.bias + i0 : nullptr);
         } else {
           run_edge_tile(block.for_block(false, last), first, p, kc, s.a_panels[i], a_stride, b, i0, j0,
-                        rows, cols, tile, s.edge_tile);
+                        rows, cols, kernels.tile, s.edge_tile);
         }
       }
     }
@@ -185,7 +217,7 @@ GemmPlan plan_gemm(size_t m, size_t n, size_t k, bool a_prepacked, size_t thread
 
   plan.slot_bytes = round_up(plan.m_chunk * plan.kc * sizeof(float), kAlignment) +
                     round_up(plan.m_chunk / plan.tile.mr * sizeof(float*), kAlignment) +
-                    round_up(plan.kc * plan.tile.nr * sizeof(float), kAlignment) +
+                    2 * round_up(plan.kc * plan.tile.nr * sizeof(float), kAlignment) +
                     round_up(plan.tile.mr * plan.tile.nr * sizeof(float), kAlignment);
   return plan;
 }
@@ -194,7 +226,7 @@ size_t gemm_workspace_bytes(const GemmPlan& plan) { return plan.slots * plan.slo
 
 void run_gemm(const GemmProblem& p, const GemmPlan& plan, void* workspace, pthreadpool_t threadpool) {
   if (p.m == 0 || p.n == 0) return;
-  const Kernels kernels = kernels_for(p, plan.isa, plan.tile);
+  const CallKernels kernels = call_kernels(p, plan);
   SlotPool slots(plan.slots);
   parallel_for(threadpool, plan.m_tasks * plan.n_tasks, [&](size_t task) {
     const size_t m0 = task / plan.n_tasks * plan.m_chunk;

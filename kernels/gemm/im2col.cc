@@ -44,53 +44,53 @@ void gather_run(const float* image_row, ptrdiff_t base, size_t stride, size_t wi
   for (ptrdiff_t t = hi; t < r; ++t) dst[t] = 0.0f;
 }
 
-// A stretch of panel columns that lie in one output row.
-struct Run {
-  size_t offset;  // first panel column
-  size_t length;
-  size_t oy, ox;  // output position of the first column
-};
-
 const float* im2col_panel(const void* context, size_t j0, size_t k0, size_t kc, float* scratch) {
   const auto& p = *static_cast<const Im2colB*>(context);
   const size_t j_end = std::min(j0 + p.nr, p.n);
   // Split the panel's columns by output row once; every patch row reuses the split.
-  Run runs[64];
-  size_t run_count = 0;
-  for (size_t j = j0; j < j_end; ++run_count) {
-    const size_t oy = j / p.output_width, ox = j % p.output_width;
-    const size_t length = std::min(j_end, (oy + 1) * p.output_width) - j;
-    runs[run_count] = {j - j0, length, oy, ox};
-    j += length;
-  }
-  // Walk the patch rows k = (channel, ky, kx) incrementally: no divisions per row.
-  const size_t taps = p.kernel_height * p.kernel_width;
-  size_t channel = k0 / taps, ky = k0 % taps / p.kernel_width, kx = k0 % p.kernel_width;
+  Im2colRun runs[64];
+  const size_t run_count = im2col_runs(p, j0, runs);
+  PatchRowCursor cursor(p, k0);
   const ptrdiff_t height = static_cast<ptrdiff_t>(p.height);
   for (size_t kk = 0; kk < kc; ++kk) {
+    const size_t channel = cursor.channel, ky = cursor.ky, kx = cursor.kx;
     const float* plane = p.input + channel * p.height * p.width;
     float* dst = scratch + kk * p.nr;
     for (size_t r = 0; r < run_count; ++r) {
-      const Run& run = runs[r];
+      const Im2colRun& run = runs[r];
       const ptrdiff_t iy = static_cast<ptrdiff_t>(run.oy * p.stride_height + ky) - static_cast<ptrdiff_t>(p.pad_top);
       const float* row = (iy >= 0 && iy < height) ? plane + iy * static_cast<ptrdiff_t>(p.width) : nullptr;
       const ptrdiff_t base = static_cast<ptrdiff_t>(run.ox * p.stride_width + kx) - static_cast<ptrdiff_t>(p.pad_left);
       gather_run(row, base, p.stride_width, p.width, run.length, dst + run.offset);
     }
     for (size_t j = j_end - j0; j < p.nr; ++j) dst[j] = 0.0f;
-    if (++kx == p.kernel_width) {
-      kx = 0;
-      if (++ky == p.kernel_height) {
-        ky = 0;
-        ++channel;
-      }
-    }
+    cursor.advance(p);
   }
   return scratch;
 }
 
 }  // namespace
 
-PanelSource Im2colB::source() const { return {im2col_panel, this}; }
+size_t im2col_runs(const Im2colB& p, size_t j0, Im2colRun* runs) {
+  const size_t j_end = std::min(j0 + p.nr, p.n);
+  size_t count = 0;
+  for (size_t j = j0; j < j_end; ++count) {
+    const size_t oy = j / p.output_width, ox = j % p.output_width;
+    const size_t length = std::min(j_end, (oy + 1) * p.output_width) - j;
+    runs[count] = {j - j0, length, oy, ox};
+    j += length;
+  }
+  return count;
+}
+
+PanelSource Im2colB::source(Isa isa) const {
+#if defined(NNJIT_X64_JIT)
+  if (isa_includes(isa, Isa::avx2) && stride_width == 1 && nr % 8 == 0 &&
+      nr <= 64 && kernel_width <= kIm2colMaxKernelWidth)
+    return {im2col_panel_stride1__avx2, this};
+#endif
+  (void)isa;
+  return {im2col_panel, this};
+}
 
 }  // namespace nnjit::gemm

@@ -88,7 +88,7 @@ nnp_status run_convolution(const ConvolutionProblem& p, const ConvolutionTensors
     problem.n = g.n;
     problem.k = g.k;
     problem.a = a;
-    problem.b = pointwise ? direct.source() : patches.source();
+    problem.b = pointwise ? direct.source() : patches.source(hw.isa);
     problem.a_rows = reuse ? nullptr : t.kernel;
     problem.a_stride = g.k;
     problem.c = t.output + image * g.m * g.n;

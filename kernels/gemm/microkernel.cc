@@ -18,8 +18,10 @@ TileShape microkernel_tile(Isa isa, size_t m, size_t n) {
   // Both use 12 accumulators and run at the same speed on whole tiles; the one with
   // less padded work wins, 4x24 on a tie (it loads 7 values per 12 FMAs, 6x16 loads 8).
   // Without n, only the rows count.
+  // The last column panel runs a tile narrowed to whole vectors (gemm.cc).
   auto padded = [&](TileShape t) {
-    return ((m + t.mr - 1) / t.mr * t.mr) * (n == 0 ? 1 : (n + t.nr - 1) / t.nr * t.nr);
+    const size_t columns = n / t.nr * t.nr + (n % t.nr + 7) / 8 * 8;
+    return ((m + t.mr - 1) / t.mr * t.mr) * (n == 0 ? 1 : columns);
   };
   return padded(k6x16) < padded(k4x24) ? k6x16 : k4x24;
 }

@@ -32,7 +32,8 @@ struct TileShape {
 };
 
 // The tile for an m x n GEMM on `isa`: among the ISA's tiles, the one with the least
-// padded work (e.g. 4x24 for 64 x 3136, 6x16 for 512 x 49). Data packed ahead of time
+// padded work (e.g. 4x24 for 64 x 3136, 6x16 for 96 x 49), counting
+// the last column panel's narrower tile (whole vectors). Data packed ahead of time
 // must not depend on n (it may be reused for another input size): pass n = 0 there,
 // and the choice depends on m alone.
 TileShape microkernel_tile(Isa isa, size_t m, size_t n = 0);
