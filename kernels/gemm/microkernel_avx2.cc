@@ -4,7 +4,8 @@
 // Registers: C's row i lives in ymm[i*V .. i*V+V) (V = NR/8 vectors), then V registers
 // hold the current NR values of the B panel, and the rest (at least one) take turns as
 // the broadcast of one A value. Per k step: V loads of B, MR broadcasts of A, MR*V FMAs.
-// The K loop is unrolled `k_unroll` times with a one-step remainder loop. C (or the
+// The K loop is unrolled `k_unroll` times with a one-step remainder loop; with strided A
+// it also prefetches the A rows 1 KiB ahead. C (or the
 // bias) is added after the loop; with accumulate, C's lines are prefetched before it.
 // With strided A, row i is read at a + (i % 3) * lda (rows 0-2) or a3 + (i % 3) * lda
 // (rows 3-5, a3 = a + 3 * lda).
@@ -63,6 +64,8 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
     jb(remainder, T_NEAR);
     L(main_loop);
     for (int u = 0; u < unroll_; ++u) k_step(u);
+    if (strided_)
+      for (int i = 0; i < mr_; ++i) prefetcht0(a_element(i, kStridedPrefetchBytes / 4));
     advance_a(unroll_);
     add(b, unroll_ * nr_ * 4);
     sub(kc, unroll_);
@@ -108,6 +111,10 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
       default: return ptr[base + lda * 2 + u * 4];
     }
   }
+
+  // Strided A streams MR rows of a matrix that is often in memory, not in cache (fully
+  // connected weights): each main-loop iteration prefetches every row this far ahead.
+  static constexpr int kStridedPrefetchBytes = 1024;
 
   void advance_a(int steps) {
     if (strided_) {
