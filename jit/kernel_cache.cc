@@ -8,6 +8,8 @@
 #include <string>
 #include <unordered_map>
 
+#include <unistd.h>
+
 #include "jit/code_memory.h"
 
 namespace nnjit::jit {
@@ -43,12 +45,28 @@ void dump(const KernelKey& key, const std::vector<uint8_t>& bytes) {
   }
 }
 
+// NNJIT_PERF_MAP=1: append "<address> <size> <name>" to /tmp/perf-<pid>.map, the file
+// `perf report` reads to name JIT code.
+void announce_to_perf(const KernelKey& key, const ExecutableCode* code) {
+  const char* wanted = std::getenv("NNJIT_PERF_MAP");
+  if (code == nullptr || wanted == nullptr || std::string(wanted) != "1") return;
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  const std::string path = "/tmp/perf-" + std::to_string(static_cast<long>(getpid())) + ".map";
+  if (FILE* f = std::fopen(path.c_str(), "a")) {
+    std::fprintf(f, "%zx %zx %s\n", reinterpret_cast<size_t>(code->entry()), code->size(), key.name().c_str());
+    std::fclose(f);
+  }
+}
+
 std::shared_ptr<ExecutableCode> build(const KernelKey& key, Generator generate) {
   try {
     const std::vector<uint8_t> bytes = generate(key);
     if (bytes.empty()) return nullptr;
     dump(key, bytes);
-    return std::shared_ptr<ExecutableCode>(ExecutableCode::create(bytes));
+    std::shared_ptr<ExecutableCode> code(ExecutableCode::create(bytes));
+    announce_to_perf(key, code.get());
+    return code;
   } catch (...) {
     return nullptr;  // e.g. the emitter ran out of memory: the caller falls back
   }

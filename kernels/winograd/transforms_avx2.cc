@@ -221,7 +221,18 @@ class InputGenerator : public TransformGenerator {
         add(base4, row);
       }
     }
+    // While the columns are transformed, prefetch this tile's window in the next block of 8
+    // channels (read by the next block's pass over the tiles): the row loads above wait
+    // on memory otherwise, the planes being too many streams for the hardware prefetcher.
+    // base/base4 point at row 7 and are recomputed for the next tile.
+    lea(base, ptr[base + channel * 8]);
+    lea(base4, ptr[base4 + channel * 8]);
     for (int j = 0; j < 8; ++j) {  // columns: V[i][j] = (B^T t)[i][j] at position 8i + j
+      for (int c = 0; c < 8; ++c) prefetcht0(ptr[channels(c)]);
+      if (j + 1 < 8) {
+        sub(base, row);
+        sub(base4, row);
+      }
       for (int r = 0; r < 8; ++r) vmovaps(Ymm(r), ptr[rsp + kT + (r * 8 + j) * kVector]);
       const std::array<Ymm, 8> o = transform_1d();
       for (int i = 0; i < 8; ++i) vmovaps(ptr[s_ptr + (i * 8 + j) * kSRow], o[i]);
