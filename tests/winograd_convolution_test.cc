@@ -135,12 +135,14 @@ std::vector<float> RunApi(ConvOp op, const ConvShape& s, const Data& d, const Op
 // transforms and the reference twin of the GEMM microkernel, in a workspace of exactly the
 // size the set asks for (so that a sanitizer sees any overrun). The plan depends on the L2
 // size (blocks of tiles private to a thread, or shared blocks staged across the threads);
-// `l2_bytes` (0: this machine's) selects it, and the bits must not change.
+// `l2_bytes` (0: this machine's) selects it, and the bits must not change. A small `l3_bytes`
+// makes the kernel transform write U with streaming stores.
 std::vector<float> RunReferencePipeline(ConvOp op, const ConvShape& s, const Data& d, const Options& o,
-                                        size_t l2_bytes = 0) {
+                                        size_t l2_bytes = 0, size_t l3_bytes = 0) {
   nnjit::Hardware hw = nnjit::detect_hardware(nullptr);
   hw.isa = nnjit::Isa::reference;
   if (l2_bytes != 0) hw.l2_bytes = l2_bytes;
+  if (l3_bytes != 0) hw.l3_bytes = l3_bytes;
   const nnjit::ConvolutionProblem problem{
       op == ConvOp::input_gradient ? nnjit::ConvolutionOperation::input_gradient
       : op == ConvOp::output       ? nnjit::ConvolutionOperation::output
@@ -201,6 +203,8 @@ TEST_P(WinogradConvolution, MatchesDirectConvolutionReferencePipelineAndEveryThr
     EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o)), "") << "JIT vs reference pipeline";
     EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o, 16 * 1024)), "")
         << "JIT vs reference pipeline, 16 KiB L2 (shared, staged blocks)";
+    EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o, 0, 16 * 1024)), "")
+        << "JIT vs reference pipeline, 16 KiB L3 (U written past the caches)";
     for (size_t threads : {size_t(1), size_t(2)}) {
       o.pool = SharedPool(threads);
       EXPECT_EQ(BitDifferences(got, RunApi(op, s, d, o)), "") << api_test::PoolName(threads) << " vs NULL pool";
