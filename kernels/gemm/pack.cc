@@ -6,9 +6,25 @@
 namespace nnjit::gemm {
 namespace {
 
+// A whole panel of MR rows (MR a compile-time constant): k outer, so that the MR rows are
+// read side by side (MR streams from memory at once) and the panel is written in order.
+template <size_t MR>
+void pack_whole_rows(const float* a, size_t stride, size_t kc, float* panel) {
+  const float* rows[MR];
+  for (size_t r = 0; r < MR; ++r) rows[r] = a + r * stride;
+  for (size_t k = 0; k < kc; ++k)
+    for (size_t r = 0; r < MR; ++r) panel[k * MR + r] = rows[r][k];
+}
+
 // panel[k * mr + r] = A[i0 + r][k0 + k], zero for rows past m.
 void pack_rows(const RowMajorA& a, size_t i0, size_t k0, size_t kc, float* panel) {
   const size_t rows = std::min(a.mr, a.m - i0);
+  if (rows == a.mr && (a.mr == 6 || a.mr == 4)) {
+    const float* first = a.data + i0 * a.stride + k0;
+    if (a.mr == 6) pack_whole_rows<6>(first, a.stride, kc, panel);
+    else pack_whole_rows<4>(first, a.stride, kc, panel);
+    return;
+  }
   for (size_t r = 0; r < rows; ++r) {
     const float* row = a.data + (i0 + r) * a.stride + k0;
     for (size_t k = 0; k < kc; ++k) panel[k * a.mr + r] = row[k];
