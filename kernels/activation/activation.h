@@ -26,15 +26,18 @@ void f32_relu_gradient__avx2(size_t count, const float* grad_output, const float
                              float* grad_input, float negative_slope, const ExecutionContext& context);
 
 // Softmax per row of `channels` values (in place allowed); see f32_softmax_avx2.cc for the
-// algorithm and its accuracy (within 4 ulp-relative of the exact value for results above
-// 2^-126; results below 1e-38 may be flushed to zero).
+// algorithm and its accuracy (within 8 ulp-relative of the exact value for results above
+// 2^-126; results below 1e-38 may be flushed to zero). On AVX-512 machines (as allowed by
+// context.hardware) rows of up to 4096 channels run 16-lane loops.
 void f32_softmax__avx2(size_t batch_size, size_t channels, const float* input, float* output,
                        const ExecutionContext& context);
 
-// result[i] = e^(x[i] - m[i]) for 8 lanes with x <= m: the softmax exponential, exposed for
-// its accuracy test. Accurate to about 1 ulp where the result is at least 2^-126, including
-// when x - m is not exactly representable; results below e^-87.6 are 0; NaN propagates.
-void f32_exp_difference__avx2(const float x[8], const float m[8], float result[8]);
+// The softmax exponential, exposed for its accuracy test: for a block whose maximum is `max`
+// (x <= max), returns the reference point r the kernel takes the exponentials from (within
+// ln2/16 of max, or max itself when |max| > 4096) and sets result[i] = e^(x[i] - r). Within
+// 1.5 ulp where the result is at least 2^-126; results below about e^-87.6 are 0; NaN
+// propagates.
+double f32_exp_difference__avx2(const float x[8], float max, float result[8]);
 
 // The AVX2 activation kernel set (registered in runtime/dispatch.cc).
 extern const ActivationKernelSet kActivationKernelsAvx2;
