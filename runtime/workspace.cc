@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "kernels/thread_scratch.h"
+
 namespace nnjit {
 
 size_t workspace_bytes_to_report(size_t needed) {
@@ -10,7 +12,9 @@ size_t workspace_bytes_to_report(size_t needed) {
   return blocks * kWorkspaceAlignment;
 }
 
-void Workspace::FreeDeleter::operator()(void* p) const { std::free(p); }
+namespace {
+struct InternalWorkspace;  // the thread_scratch site of workspaces the library allocates
+}  // namespace
 
 nnp_status Workspace::acquire(void* buffer, size_t* size, size_t needed) {
   const size_t reported = workspace_bytes_to_report(needed);
@@ -20,9 +24,9 @@ nnp_status Workspace::acquire(void* buffer, size_t* size, size_t needed) {
       size_reported_ = true;
       return nnp_status_success;
     }
-    owned_.reset(std::aligned_alloc(kWorkspaceAlignment, reported));
-    if (!owned_) return nnp_status_out_of_memory;
-    data_ = owned_.get();
+    // Kept for the calling thread's next calls (see kernels/thread_scratch.h).
+    data_ = thread_scratch<InternalWorkspace>(reported);
+    if (data_ == nullptr) return nnp_status_out_of_memory;
     bytes_ = reported;
     return nnp_status_success;
   }

@@ -1,11 +1,11 @@
 // The workspace protocol of the convolution functions (API.md):
 //   buffer NULL, size non-NULL -> report the bytes needed, compute nothing;
-//   both NULL                  -> allocate internally for the call;
+//   both NULL                  -> use memory the library keeps per calling thread (grown on
+//                                 demand, reused by the thread's later calls);
 //   buffer non-NULL            -> misaligned: 54; *size too small or size NULL: 53.
 #pragma once
 
 #include <cstddef>
-#include <memory>
 
 #include <nnpack.h>
 
@@ -29,10 +29,6 @@ class Workspace {
   size_t bytes() const { return bytes_; }
 
  private:
-  struct FreeDeleter {
-    void operator()(void* p) const;
-  };
-  std::unique_ptr<void, FreeDeleter> owned_;
   void* data_ = nullptr;
   size_t bytes_ = 0;
   bool size_reported_ = false;

@@ -555,6 +555,48 @@ TEST(ConvolutionWorkspace, QueryExactInsufficientMisaligned) {
   }
 }
 
+// The library keeps its internal workspace per calling thread and grows it: calls of a
+// small, a large and again the small problem without a workspace give the same bits as
+// with a caller's buffer, and so do calls from another thread (its own workspace).
+TEST(ConvolutionWorkspace, InternalWorkspaceIsKeptGrownAndPerThread) {
+  const ConvShape small = Shape(1, 3, 5, 9, 7, kPad1, 3, 3);
+  const ConvShape large = Shape(2, 33, 20, 30, 26, kPad1, 3, 3);
+  auto with_buffer = [](Algorithm algorithm, const ConvShape& s, const ConvData& d) {
+    size_t size = 0;
+    CallOptions query;
+    query.workspace_size = &size;
+    nnp_status status;
+    RunInto(ConvOp::output, algorithm, s, d, query, &status);
+    EXPECT_EQ(status, nnp_status_success);
+    AlignedBytes buffer(size);
+    CallOptions o;
+    o.workspace = buffer.data();
+    o.workspace_size = &size;
+    std::vector<float> result = RunInto(ConvOp::output, algorithm, s, d, o, &status);
+    EXPECT_EQ(status, nnp_status_success);
+    return result;
+  };
+  const ConvData small_data = api_test::RandomConvData(small, 910), large_data = api_test::RandomConvData(large, 911);
+  for (Algorithm algorithm : {nnp_convolution_algorithm_wt8x8, nnp_convolution_algorithm_ft8x8,
+                              nnp_convolution_algorithm_ft16x16}) {
+    SCOPED_TRACE(AlgorithmName(algorithm));
+    const std::vector<float> small_expected = with_buffer(algorithm, small, small_data);
+    const std::vector<float> large_expected = with_buffer(algorithm, large, large_data);
+    auto internal = [&](const ConvShape& s, const ConvData& d) {
+      nnp_status status;
+      std::vector<float> result = RunInto(ConvOp::output, algorithm, s, d, CallOptions{}, &status);
+      EXPECT_EQ(status, nnp_status_success);
+      return result;
+    };
+    EXPECT_EQ(BitDifferences(internal(small, small_data), small_expected), "") << "small, first";
+    EXPECT_EQ(BitDifferences(internal(large, large_data), large_expected), "") << "large: the workspace grows";
+    EXPECT_EQ(BitDifferences(internal(small, small_data), small_expected), "") << "small again, dirty workspace";
+    std::vector<float> from_thread;
+    std::thread([&] { from_thread = internal(large, large_data); }).join();
+    EXPECT_EQ(BitDifferences(from_thread, large_expected), "") << "another calling thread";
+  }
+}
+
 // ============================================================================================
 // Precompute and reuse (inference)
 // ============================================================================================

@@ -6,6 +6,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemv.h"
 #include "kernels/gemm/im2col.h"
+#include "kernels/thread_scratch.h"
 #include "kernels/gemm/pack.h"
 #include "kernels/parallel.h"
 #include "kernels/stage_timer.h"
@@ -103,20 +104,8 @@ nnp_status run_convolution(const ConvolutionProblem& p, const ConvolutionTensors
 
 // ---- fully connected -------------------------------------------------------------
 
-// Scratch for fully-connected GEMMs, which get no workspace from the API: kept per
-// calling thread and grown on demand.
-void* thread_scratch(size_t bytes) {
-  struct Free {
-    void operator()(void* p) const { std::free(p); }
-  };
-  thread_local std::unique_ptr<void, Free> buffer;
-  thread_local size_t capacity = 0;
-  if (bytes > capacity) {
-    buffer.reset(std::aligned_alloc(kAlignment, round_up(bytes, kAlignment)));
-    capacity = buffer ? round_up(bytes, kAlignment) : 0;
-  }
-  return buffer.get();
-}
+// Scratch for fully-connected GEMMs, which get no workspace from the API.
+struct FullyConnectedScratch;
 
 // Below this batch, streaming the weights once per row beats packing them.
 constexpr size_t kGemmMinBatch = 4;
@@ -135,7 +124,7 @@ void fully_connected_output(size_t batch_size, size_t input_channels, size_t out
   const size_t threads = pthreadpool_get_threads_count(context.threadpool);
   const GemmPlan plan = plan_gemm(output_channels, n, input_channels, true, threads, hw, tile);
   const size_t c_bytes = round_up(output_channels * n * sizeof(float), kAlignment);
-  void* scratch = batch_size < kGemmMinBatch ? nullptr : thread_scratch(c_bytes + gemm_workspace_bytes(plan));
+  void* scratch = batch_size < kGemmMinBatch ? nullptr : thread_scratch<FullyConnectedScratch>(c_bytes + gemm_workspace_bytes(plan));
   if (scratch == nullptr) {  // small batch, or no memory for packing: stream the weights
     for (size_t b = 0; b < batch_size; ++b)
       gemv(output_channels, input_channels, kernel, false, input + b * input_channels,
