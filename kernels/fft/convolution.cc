@@ -173,25 +173,33 @@ size_t kernel_panel_offset(const Geometry& g, size_t ob) { return ob * kLanes * 
 // The kernel transform (conjugated, so that the multiply-accumulate computes correlations)
 // of one transformed input channel ri for the result channels of block ob: the panel rows
 // at panel + ri * 2 * L (+ slot * slot_stride floats), L = the block's lanes.
-void transform_kernel_panel(const Geometry& g, const ForwardTransform& transform, const float* kernel, size_t ri,
-                            size_t ob, float* panel, size_t slot_stride) {
+// `stager` (chunks of 8 covering the kernel width) copies the forward kernel's taps of 8
+// output channels: a kh x kw "image" per channel, channels cin * kh * kw floats apart.
+void transform_kernel_panel(const Geometry& g, const ForwardTransform& transform, const TileStager& stager,
+                            const float* kernel, size_t ri, size_t ob, float* panel, size_t slot_stride) {
   const size_t taps = g.kh * g.kw;
   const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
   alignas(64) float staged[kMaxTile * kMaxTile * kLanes];
-  std::memset(staged, 0, taps * kLanes * sizeof(float));
-  for (size_t lane = 0; lane < lanes; ++lane) {
-    const size_t ro = ob * kLanes + lane;
-    // forward: kernel[ro][ri]; input gradient: kernel[ri][ro] turned 180 degrees.
-    const float* w = g.flip ? kernel + (ri * g.cout + ro) * taps : kernel + (ro * g.cin + ri) * taps;
-    for (size_t tap = 0; tap < taps; ++tap) staged[tap * kLanes + lane] = w[g.flip ? taps - 1 - tap : tap];
+  size_t staged_row = g.kw * kLanes;  // floats per kernel row in `staged`
+  if (!g.flip) {
+    // kernel[ro][ri] for ro = 8 ob + lane; rows padded to whole chunks of 8 columns.
+    staged_row = (g.kw + kLanes - 1) / kLanes * kLanes * kLanes;
+    stager(kernel + (ob * kLanes * g.cin + ri) * taps, g.kh, g.kw, lanes, 0, 0, g.kh, g.kw, staged, g.cin * taps);
+  } else {
+    // Input gradient: kernel[ri][ro] turned 180 degrees.
+    std::memset(staged, 0, taps * kLanes * sizeof(float));
+    for (size_t lane = 0; lane < lanes; ++lane) {
+      const float* w = kernel + (ri * g.cout + ob * kLanes + lane) * taps;
+      for (size_t tap = 0; tap < taps; ++tap) staged[tap * kLanes + lane] = w[taps - 1 - tap];
+    }
   }
   float* row = panel + ri * 2 * lanes;
   if (lanes == kLanes) {
-    transform(staged, g.kw * kLanes * sizeof(float), row, slot_stride * sizeof(float), kLanes * sizeof(float));
+    transform(staged, staged_row * sizeof(float), row, slot_stride * sizeof(float), kLanes * sizeof(float));
     return;
   }
   alignas(64) float spectrum[kMaxTile * kMaxTile * kLanes];
-  transform(staged, g.kw * kLanes * sizeof(float), spectrum, 2 * kLanes * sizeof(float), kLanes * sizeof(float));
+  transform(staged, staged_row * sizeof(float), spectrum, 2 * kLanes * sizeof(float), kLanes * sizeof(float));
   for (size_t slot = 0; slot < g.slots; ++slot) {
     float* dst = row + slot * slot_stride;
     std::memcpy(dst, spectrum + slot * 2 * kLanes, lanes * sizeof(float));
@@ -204,12 +212,16 @@ ForwardTransform kernel_transform_for(const Geometry& g, Isa isa) {
                           isa);
 }
 
+// The stager of kernel taps (see transform_kernel_panel).
+TileStager kernel_stager(const Geometry& g, Isa isa) { return TileStager((g.kw + kLanes - 1) / kLanes, isa); }
+
 void transform_kernels(const Geometry& g, const float* kernel, float* a, const ExecutionContext& context) {
   const ForwardTransform transform = kernel_transform_for(g, context.hardware->isa);
+  const TileStager stager = kernel_stager(g, context.hardware->isa);
   parallel_for(context.threadpool, g.cin * g.cout_blocks(), [&](size_t task) {
     // Input channels inner: consecutive transforms fill consecutive lines of every slot.
     const size_t ob = task / g.cin, ri = task % g.cin;
-    transform_kernel_panel(g, transform, kernel, ri, ob, a + kernel_panel_offset(g, ob), kernel_slot_floats(g));
+    transform_kernel_panel(g, transform, stager, kernel, ri, ob, a + kernel_panel_offset(g, ob), kernel_slot_floats(g));
   });
 }
 
@@ -350,6 +362,7 @@ void transform_outputs(const Geometry& g, const InverseTransform& transform, con
 void transform_and_multiply(const Geometry& g, const CmacSet& kernels, const float* kernel, const float* x,
                             size_t count, float* y, float* scratch, const ExecutionContext& context) {
   const ForwardTransform transform = kernel_transform_for(g, context.hardware->isa);
+  const TileStager stager = kernel_stager(g, context.hardware->isa);
   const size_t threads = pthreadpool_get_threads_count(context.threadpool);
   SlotPool slots(scratch_count(threads));
   std::atomic<int64_t> transform_ns{0};
@@ -360,7 +373,8 @@ void transform_and_multiply(const Geometry& g, const CmacSet& kernels, const flo
     const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
     const size_t slot_stride = g.cin * 2 * lanes;
     const auto t0 = std::chrono::steady_clock::now();
-    for (size_t ri = 0; ri < g.cin; ++ri) transform_kernel_panel(g, transform, kernel, ri, ob, panel, slot_stride);
+    for (size_t ri = 0; ri < g.cin; ++ri)
+      transform_kernel_panel(g, transform, stager, kernel, ri, ob, panel, slot_stride);
     transform_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
     const LaneMask mask(lanes);
     CmacArgs args;

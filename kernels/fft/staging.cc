@@ -93,7 +93,7 @@ TileStager::TileStager(size_t chunks, Isa isa)
     : chunks_(chunks), full_(jit_stage(chunks, false, isa)), masked_(jit_stage(chunks, true, isa)) {}
 
 void TileStager::operator()(const float* image, size_t height, size_t width, size_t lanes, ptrdiff_t y0,
-                            ptrdiff_t x0, size_t rows, size_t cols, float* dst) const {
+                            ptrdiff_t x0, size_t rows, size_t cols, float* dst, size_t plane) const {
   const size_t row_floats = chunks_ * kLanes * kLanes;
   const ptrdiff_t r_begin = std::clamp<ptrdiff_t>(-y0, 0, static_cast<ptrdiff_t>(rows));
   const ptrdiff_t r_end =
@@ -110,7 +110,7 @@ void TileStager::operator()(const float* image, size_t height, size_t width, siz
     std::memset(first, 0, count * row_floats * sizeof(float));
     return;
   }
-  const size_t plane = height * width;
+  if (plane == 0) plane = height * width;
   if (lanes < kLanes) {
     std::memset(first, 0, count * row_floats * sizeof(float));
     for (size_t lane = 0; lane < lanes; ++lane) {

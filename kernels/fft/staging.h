@@ -57,8 +57,9 @@ jit::KernelKey unstage_key(size_t columns, Isa isa);
 class TileStager {
  public:
   TileStager(size_t chunks, Isa isa);
+  // `plane` (floats between channels) defaults to height * width; kernels pass their own.
   void operator()(const float* image, size_t height, size_t width, size_t lanes, ptrdiff_t y0, ptrdiff_t x0,
-                  size_t rows, size_t cols, float* dst) const;
+                  size_t rows, size_t cols, float* dst, size_t plane = 0) const;
   // Prefetches what a later call with these arguments reads (the row segments of each
   // channel: too many streams for the hardware prefetchers).
   static void prefetch(const float* image, size_t height, size_t width, size_t lanes, ptrdiff_t y0, ptrdiff_t x0,
