@@ -26,6 +26,7 @@ using api_test::ConvOpName;
 using api_test::ConvShape;
 using api_test::Exact;
 using api_test::kNaN;
+using api_test::ResultElements;
 using api_test::SharedPool;
 using Algorithm = nnp_convolution_algorithm;
 
@@ -118,16 +119,6 @@ struct CallOptions {
   pthreadpool_t pool = nullptr;
   nnp_profile* profile = nullptr;
 };
-
-size_t ResultElements(ConvOp op, const ConvShape& s) {
-  switch (op) {
-    case ConvOp::output:
-    case ConvOp::inference: return s.output_elements();
-    case ConvOp::input_gradient: return s.input_elements();
-    case ConvOp::kernel_gradient: return s.kernel_elements();
-  }
-  return 0;
-}
 
 nnp_status Call(ConvOp op, Algorithm algorithm, const ConvShape& s, const ConvData& d, const CallOptions& o,
                 float* result) {

@@ -201,6 +201,17 @@ inline const char* ConvOpName(ConvOp op) {
   return "?";
 }
 
+// Elements of a call's result: the output, the input gradient or the kernel gradient.
+inline size_t ResultElements(ConvOp op, const ConvShape& s) {
+  switch (op) {
+    case ConvOp::output:
+    case ConvOp::inference: return s.output_elements();
+    case ConvOp::input_gradient: return s.input_elements();
+    case ConvOp::kernel_gradient: return s.kernel_elements();
+  }
+  return 0;
+}
+
 // API.md's table "which algorithm may serve which call", for a shape that is otherwise valid:
 // whether an explicitly named algorithm must be honoured (true) or refused with 26 (false).
 inline bool AlgorithmServes(ConvOp op, nnp_convolution_algorithm algorithm, size_t kernel_h, size_t kernel_w,

@@ -34,6 +34,7 @@ using api_test::ConvOp;
 using api_test::ConvShape;
 using api_test::Exact;
 using api_test::kNaN;
+using api_test::ResultElements;
 using Algorithm = nnp_convolution_algorithm;
 
 constexpr double kEps = 0x1.0p-24;
@@ -153,16 +154,6 @@ Exact ExactResult(ConvOp op, const ConvShape& s, const Data& d, bool relu) {
     case ConvOp::kernel_gradient: return api_test::ExactKernelGradient(s, d.input, d.grad_output);
   }
   return {};
-}
-
-size_t ResultElements(ConvOp op, const ConvShape& s) {
-  switch (op) {
-    case ConvOp::output:
-    case ConvOp::inference: return s.output_elements();
-    case ConvOp::input_gradient: return s.input_elements();
-    case ConvOp::kernel_gradient: return s.kernel_elements();
-  }
-  return 0;
 }
 
 struct Options {

@@ -21,6 +21,7 @@
 #include "kernels/fft/kernel_sets.h"
 #include "kernels/reference/reference.h"
 #include "runtime/hardware.h"
+#include "tests/random_vector.h"
 
 namespace nnjit::fft {
 namespace {
@@ -31,12 +32,7 @@ struct Free {
   void operator()(void* p) const { std::free(p); }
 };
 
-std::vector<float> random_vector(size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using nnjit::testing::random_vector;
 
 struct Problem {
   ConvolutionProblem p;

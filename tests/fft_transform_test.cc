@@ -19,6 +19,7 @@
 #include "kernels/fft/staging.h"
 #include "kernels/fft/transforms.h"
 #include "runtime/hardware.h"
+#include "tests/random_vector.h"
 
 namespace nnjit::fft {
 namespace {
@@ -39,12 +40,7 @@ std::vector<Isa> jit_isas() {
   return isas;
 }
 
-std::vector<float> random_vector(size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using nnjit::testing::random_vector;
 
 struct AlignedFloats {
   explicit AlignedFloats(size_t n, float fill = kNaN) : data_((n + 15) / 16 * 16 + 16) {

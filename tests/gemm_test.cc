@@ -17,6 +17,7 @@
 #include "kernels/gemm/microkernel.h"
 #include "kernels/gemm/pack.h"
 #include "runtime/hardware.h"
+#include "tests/random_vector.h"
 
 namespace nnjit::gemm {
 namespace {
@@ -24,12 +25,7 @@ namespace {
 constexpr uint32_t kSeed = 20261125;
 constexpr double kUnitRoundoff = 1.0 / (1 << 24);
 
-std::vector<float> random_vector(size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using nnjit::testing::random_vector;
 
 Hardware this_machine() { return detect_hardware(nullptr); }
 

@@ -125,24 +125,28 @@ jit::KernelKey inverse_key(const InverseSpec& spec, Isa isa) {
   return key;
 }
 
-ForwardTransformFn jit_forward(const ForwardSpec& spec, Isa isa) {
-  const jit::KernelKey key = forward_key(spec, isa);
+namespace {
+
+// The generated transform of `key` as a function of type Fn; nullptr without a generator
+// for the key's ISA, or when generation failed.
+template <class Fn>
+Fn jit_transform(const jit::KernelKey& key) {
   jit::Generator generator = nullptr;
 #if NNJIT_X64_JIT
   if (key.isa == Isa::avx2 || key.isa == Isa::avx512) generator = generate_transform_avx2;
 #endif
   if (generator == nullptr) return nullptr;
-  return reinterpret_cast<ForwardTransformFn>(const_cast<void*>(jit::get_kernel(key, generator)));
+  return reinterpret_cast<Fn>(const_cast<void*>(jit::get_kernel(key, generator)));
+}
+
+}  // namespace
+
+ForwardTransformFn jit_forward(const ForwardSpec& spec, Isa isa) {
+  return jit_transform<ForwardTransformFn>(forward_key(spec, isa));
 }
 
 InverseTransformFn jit_inverse(const InverseSpec& spec, Isa isa) {
-  const jit::KernelKey key = inverse_key(spec, isa);
-  jit::Generator generator = nullptr;
-#if NNJIT_X64_JIT
-  if (key.isa == Isa::avx2 || key.isa == Isa::avx512) generator = generate_transform_avx2;
-#endif
-  if (generator == nullptr) return nullptr;
-  return reinterpret_cast<InverseTransformFn>(const_cast<void*>(jit::get_kernel(key, generator)));
+  return jit_transform<InverseTransformFn>(inverse_key(spec, isa));
 }
 
 ForwardTransform::ForwardTransform(const ForwardSpec& spec, Isa isa) : spec_(spec), code_(jit_forward(spec, isa)) {}

@@ -82,9 +82,10 @@ class TransformGenerator : public jit::x64::X64Generator {
     }
   }
 
-  // Six vectors y0..y5 in ymm0..ymm5 (lanes c = 0..7) as 48 contiguous floats at `at`:
-  // y0[c] .. y5[c] for c = 0, 1, ..., 7, in six 32-byte stores. Clobbers ymm0..ymm3, ymm8..ymm15.
-  void store_transposed_6x8_contiguous(const RegExp& at) {
+  // The first step of both 6x8 transposes below: from y0..y5 in ymm0..ymm5 (lanes c = 0..7),
+  // ymm0..ymm3 = y0..y3 of lanes 0..3 (| 4..7) and ymm12, ymm13 = y4 y5 of lanes 0, 1 and 2, 3
+  // (| 4, 5 and 6, 7). Clobbers ymm8..ymm11.
+  void interleave_6x8() {
     vunpcklps(ymm8, ymm0, ymm1);   // y0 y1 of lanes 0, 1 | 4, 5
     vunpckhps(ymm9, ymm0, ymm1);   // 2, 3 | 6, 7
     vunpcklps(ymm10, ymm2, ymm3);
@@ -95,6 +96,12 @@ class TransformGenerator : public jit::x64::X64Generator {
     vshufps(ymm1, ymm8, ymm10, 0xEE);  // 1 | 5
     vshufps(ymm2, ymm9, ymm11, 0x44);  // 2 | 6
     vshufps(ymm3, ymm9, ymm11, 0xEE);  // 3 | 7
+  }
+
+  // Six vectors y0..y5 in ymm0..ymm5 (lanes c = 0..7) as 48 contiguous floats at `at`:
+  // y0[c] .. y5[c] for c = 0, 1, ..., 7, in six 32-byte stores. Clobbers ymm0..ymm3, ymm8..ymm15.
+  void store_transposed_6x8_contiguous(const RegExp& at) {
+    interleave_6x8();
     vshufps(ymm8, ymm12, ymm1, 0x44);   // y4 y5 of lane 0, y0 y1 of lane 1 | 4, 5
     vshufps(ymm9, ymm1, ymm12, 0xEE);   // y2 y3 y4 y5 of lane 1 | 5
     vshufps(ymm10, ymm13, ymm3, 0x44);  // y4 y5 of lane 2, y0 y1 of lane 3 | 6, 7
@@ -117,16 +124,7 @@ class TransformGenerator : public jit::x64::X64Generator {
   // goes to at(c). Clobbers ymm0..ymm3 and ymm8..ymm15.
   template <class At>
   void store_transposed_6x8(At at) {
-    vunpcklps(ymm8, ymm0, ymm1);   // y0 y1 of lanes 0, 1 | 4, 5
-    vunpckhps(ymm9, ymm0, ymm1);   // 2, 3 | 6, 7
-    vunpcklps(ymm10, ymm2, ymm3);
-    vunpckhps(ymm11, ymm2, ymm3);
-    vunpcklps(ymm12, ymm4, ymm5);  // y4 y5 of lanes 0, 1 | 4, 5
-    vunpckhps(ymm13, ymm4, ymm5);  // 2, 3 | 6, 7
-    vshufps(ymm0, ymm8, ymm10, 0x44);  // y0..y3 of lane 0 | 4
-    vshufps(ymm1, ymm8, ymm10, 0xEE);  // 1 | 5
-    vshufps(ymm2, ymm9, ymm11, 0x44);  // 2 | 6
-    vshufps(ymm3, ymm9, ymm11, 0xEE);  // 3 | 7
+    interleave_6x8();
     for (int k = 0; k < 4; ++k) vmovups(ptr[at(k)], Xmm(k));
     vmovlps(ptr[at(0) + 16], xmm12);
     vmovhps(ptr[at(1) + 16], xmm12);
