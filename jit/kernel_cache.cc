@@ -116,6 +116,7 @@ std::string KernelKey::name() const {
   if (flags & kBias) n += "_bias";
   if (flags & kRelu) n += "_relu";
   if (flags & kStridedA) n += "_stridedA";
+  if (flags & kPanelsA) n += "_panelsA";
   n += "__";
   n += isa_name(isa);
   return n;

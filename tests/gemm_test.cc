@@ -43,10 +43,18 @@ class MicrokernelTest : public ::testing::TestWithParam<uint32_t> {};
 // narrower ones run the last, partial column panel.
 constexpr TileShape kAvx2Tiles[] = {{6, 16}, {4, 24}, {6, 8}, {4, 8}, {4, 16}};
 
+// Panels-A tiles: 1..6 rows everywhere, up to 14 with AVX-512's 32 registers.
+std::vector<TileShape> tiles_for(uint32_t flags, Isa isa) {
+  if (!(flags & jit::kPanelsA)) return {std::begin(kAvx2Tiles), std::end(kAvx2Tiles)};
+  std::vector<TileShape> tiles;
+  for (size_t mr = 1; mr <= (isa == Isa::avx512 ? 14u : 6u); ++mr) tiles.push_back({mr, 16});
+  return tiles;
+}
+
 TEST_P(MicrokernelTest, JitMatchesReferenceTwinBitForBit) {
   const Hardware hw = this_machine();
   const uint32_t flags = GetParam();
-  for (const TileShape tile : kAvx2Tiles) {
+  for (const TileShape tile : tiles_for(flags, hw.isa)) {
   SCOPED_TRACE(std::to_string(tile.mr) + "x" + std::to_string(tile.nr));
   const GemmMicrokernel jit = jit_gemm_microkernel(hw.isa, tile, flags);
   if (jit == nullptr) GTEST_SKIP() << "no JIT microkernel for " << isa_name(hw.isa);
@@ -61,8 +69,9 @@ TEST_P(MicrokernelTest, JitMatchesReferenceTwinBitForBit) {
     const size_t ldc = tile.nr + 3;  // C wider than the tile: the kernel must keep to its columns
     const std::vector<float> c0 = random_vector(tile.mr * ldc, rng);
     std::vector<float> c_jit = c0, c_twin = c0;
-    // Strided A: rows of a_stride elements (the packed data reinterpreted; any values do).
-    const size_t a_stride = (flags & jit::kStridedA) ? kc + 1 : 0;
+    // Strided A: rows of a_stride elements; panels A: 6-row panels a_stride apart (the
+    // packed data reinterpreted; any values do).
+    const size_t a_stride = (flags & jit::kStridedA) ? kc + 1 : (flags & jit::kPanelsA) ? kc * 6 + 5 : 0;
     if (a_stride) {
       std::vector<float> grown = random_vector(tile.mr * a_stride + 1, rng);
       a_strided.swap(grown);
@@ -82,7 +91,9 @@ INSTANTIATE_TEST_SUITE_P(Epilogues, MicrokernelTest,
                          ::testing::Values(0u, jit::kBias, jit::kRelu, jit::kBias | jit::kRelu,
                                            jit::kAccumulate, jit::kAccumulate | jit::kRelu,
                                            jit::kStridedA, jit::kStridedA | jit::kBias | jit::kRelu,
-                                           jit::kStridedA | jit::kAccumulate));
+                                           jit::kStridedA | jit::kAccumulate, jit::kPanelsA,
+                                           jit::kPanelsA | jit::kAccumulate,
+                                           jit::kPanelsA | jit::kBias | jit::kRelu));
 
 TEST(Microkernel, ReferenceTwinFollowsTheDefinition) {
   const TileShape tile{4, 24};

@@ -59,6 +59,11 @@ const Case kCases[] = {
     {"c65_13x19_pad1", 1, 65, 17, 13, 19, kPad1, 1, true, true},
     {"c65_17_batch3_several_blocks", 3, 65, 17, 66, 66, kPad1, 1, false, true},  // 363 tiles: 2 blocks
     {"c17_65_23x20_pad1", 1, 17, 65, 23, 20, kPad1, 1, true, false},
+    // Tile counts for the multiply's row chunks (12 rows, a remainder of 1-2 rows joining
+    // the chunk before it): 13, 14 (7 per image at batch 2) and 25 tiles.
+    {"c17_5_8x80_13_tiles", 1, 17, 5, 8, 80, kNoPad, 1, true, true},
+    {"c9_33_8x44_batch2_14_tiles", 2, 9, 33, 8, 44, kNoPad, 1, false, true},
+    {"c5_7_30x30_pad1_25_tiles", 1, 5, 7, 30, 30, kPad1, 1, false, true},
     // stride 2 (inference)
     {"s2_c3_13x12_pad1", 1, 3, 4, 13, 12, kPad1, 2, true, true},
     {"s2_c17_16x16_pad1", 1, 17, 19, 16, 16, kPad1, 2, false, false},

@@ -31,14 +31,16 @@ TileShape microkernel_tile(Isa isa, size_t m, size_t n) {
 jit::KernelKey gemm_microkernel_key(Isa isa, TileShape tile, uint32_t flags) {
   jit::KernelKey key;
   key.family = jit::KernelFamily::f32_gemm;
-  key.isa = generator_isa(isa);
+  // Tiles beyond the 16 ymm registers of AVX2 are generated for AVX-512VL's 32.
+  const bool fits_avx2 = tile.mr * (tile.nr / 8) + tile.nr / 8 + 1 <= 16;
+  key.isa = isa == Isa::avx512 && !fits_avx2 ? Isa::avx512 : generator_isa(isa);
   key.mr = static_cast<uint8_t>(tile.mr);
   key.nr = static_cast<uint8_t>(tile.nr);
   key.k_unroll = kUnroll;
   // Accumulate already initialises from C; bias would be ignored, so it is not part of the key.
   const uint32_t epilogue = (flags & jit::kAccumulate) ? (flags & (jit::kAccumulate | jit::kRelu))
                                                       : (flags & kEpilogueFlags);
-  key.flags = epilogue | (flags & jit::kStridedA);
+  key.flags = epilogue | (flags & (jit::kStridedA | jit::kPanelsA));
   return key;
 }
 
@@ -46,7 +48,7 @@ GemmMicrokernel jit_gemm_microkernel(Isa isa, TileShape tile, uint32_t flags) {
   const jit::KernelKey key = gemm_microkernel_key(isa, tile, flags);
   jit::Generator generator = nullptr;
 #if NNJIT_X64_JIT
-  if (key.isa == Isa::avx2) generator = generate_gemm_avx2;
+  if (key.isa == Isa::avx2 || key.isa == Isa::avx512) generator = generate_gemm_avx2;
 #endif
   if (generator == nullptr) return nullptr;
   return reinterpret_cast<GemmMicrokernel>(const_cast<void*>(jit::get_kernel(key, generator)));

@@ -3,7 +3,10 @@
 //   C[i][j] = (sum over k < kc of A(i, k) * b[k*NR + j]) + init[i][j],
 //   init = C itself (accumulate), bias[i] (bias), or nothing; then max(., 0) if relu,
 //   A(i, k) = a[k*MR + i] for a packed panel, or a[i*a_stride + k] with the strided-A
-//   flag (A read in place from a row-major matrix, e.g. weights: no packing at all).
+//   flag (A read in place from a row-major matrix, e.g. weights: no packing at all), or
+//   a[(i/6)*a_stride + k*6 + i%6] with the panels-A flag (rows from consecutive packed
+//   6-row panels a_stride floats apart: any MR up to 14 over data packed for MR = 6, as
+//   the Winograd multiply runs it on AVX-512 machines, with 32 registers).
 //
 // Products are summed from zero one k at a time, in increasing k, with fused
 // multiply-adds, and `init` is added last, so every implementation (JIT or reference
@@ -39,7 +42,7 @@ struct TileShape {
 TileShape microkernel_tile(Isa isa, size_t m, size_t n = 0);
 
 // The microkernel for `isa` and `tile` with the given flags (jit::kAccumulate,
-// jit::kBias, jit::kRelu, jit::kStridedA): generated code when the JIT can serve it,
+// jit::kBias, jit::kRelu, jit::kStridedA, jit::kPanelsA): generated code when the JIT can serve it,
 // else the reference twin of the same tile shape.
 GemmMicrokernel gemm_microkernel(Isa isa, TileShape tile, uint32_t flags);
 

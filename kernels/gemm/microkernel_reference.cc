@@ -1,5 +1,6 @@
 // Reference twins of the JIT GEMM microkernels: the definition in microkernel.h, in C++.
 #include <cmath>
+#include <utility>
 
 #include "jit/kernel_key.h"
 #include "kernels/gemm/microkernel.h"
@@ -7,13 +8,17 @@
 namespace nnjit::gemm {
 namespace {
 
+constexpr size_t kPanelRows = 6;
+
 template <size_t MR, size_t NR, uint32_t Flags>
 void reference_microkernel(size_t kc, const float* a, size_t a_stride, const float* b, float* c,
                            size_t ldc, const float* bias) {
   float acc[MR][NR] = {};
   for (size_t k = 0; k < kc; ++k) {
     for (size_t i = 0; i < MR; ++i) {
-      const float a_ik = (Flags & jit::kStridedA) ? a[i * a_stride + k] : a[k * MR + i];
+      const float a_ik = (Flags & jit::kStridedA) ? a[i * a_stride + k]
+                         : (Flags & jit::kPanelsA) ? a[i / kPanelRows * a_stride + k * kPanelRows + i % kPanelRows]
+                                                   : a[k * MR + i];
       for (size_t j = 0; j < NR; ++j) acc[i][j] = std::fma(a_ik, b[k * NR + j], acc[i][j]);
     }
   }
@@ -47,9 +52,20 @@ GemmMicrokernel for_flags(uint32_t flags) {
                                   : for_epilogue<MR, NR, 0>(flags);
 }
 
+// Panels-A tiles: 1..14 rows of 16 columns.
+template <size_t... Rows>
+GemmMicrokernel panels_for_rows(size_t mr, uint32_t flags, std::index_sequence<Rows...>) {
+  GemmMicrokernel kernel = nullptr;
+  ((mr == Rows + 1 ? (kernel = for_epilogue<Rows + 1, 16, jit::kPanelsA>(flags), 0) : 0), ...);
+  return kernel;
+}
+
 }  // namespace
 
 GemmMicrokernel reference_gemm_microkernel(TileShape tile, uint32_t flags) {
+  if (flags & jit::kPanelsA)
+    return tile.nr == 16 && !(flags & jit::kStridedA) ? panels_for_rows(tile.mr, flags, std::make_index_sequence<14>())
+                                                      : nullptr;
   if (tile.mr == 6 && tile.nr == 16) return for_flags<6, 16>(flags);
   if (tile.mr == 4 && tile.nr == 24) return for_flags<4, 24>(flags);
   if (tile.mr == 8 && tile.nr == 8) return for_flags<8, 8>(flags);

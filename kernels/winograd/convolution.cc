@@ -43,6 +43,24 @@ constexpr size_t position_stride(size_t floats) {
 constexpr gemm::TileShape kGemmTile{kTileGroup, 16};
 constexpr size_t kMr = kGemmTile.mr, kNr = kGemmTile.nr;
 
+// The multiply runs the tiles of a block in chunks of rows, each starting at a panel of MR
+// tiles of V and read from up to three consecutive panels (jit::kPanelsA): with AVX-512's 32
+// registers chunks of 12 rows (one pass over each B panel feeds 24 accumulators), else 6; a
+// last remainder of 1-2 rows joins the chunk before it (at most 14 rows). No row is padded:
+// 9 tiles (a 13x13 or 14x14 image) run as one 9x16 tile, 25 as 12 + 13, 4 as 4.
+constexpr size_t kMostChunkRows = 14;
+
+struct RowChunks {
+  size_t chunk_rows, most_rows;
+  explicit RowChunks(Isa isa)
+      : chunk_rows(isa == Isa::avx512 ? 2 * kMr : kMr), most_rows(isa == Isa::avx512 ? kMostChunkRows : kMr) {}
+  // The rows of the chunk starting at row i0 of `rows`.
+  size_t at(size_t i0, size_t rows) const {
+    const size_t left = rows - i0;
+    return left <= chunk_rows || (left <= most_rows && left - chunk_rows <= 2) ? left : chunk_rows;
+  }
+};
+
 // K (input channel) block of the GEMM: at most this many, split evenly. It depends on the
 // input channels only, so every strategy sums in the same order (reuse == compute, bit for bit).
 constexpr size_t kMaxKBlock = 256;
@@ -146,7 +164,9 @@ struct Plan {
   size_t groups() const { return block_tiles / kMr; }
   size_t channel_blocks() const { return in8 / kLanes; }
   size_t v_position_stride() const { return position_stride(groups() * in8 * kMr); }
-  size_t m_tile_floats() const { return kPositions * out_nr; }            // M[tile][panel][p][NR]
+  // M[tile][panel][p][NR], tiles an odd number of lines apart: the GEMM writes up to 14
+  // tiles' rows at once, which a multiple of 4 KiB would put into one L1 set.
+  size_t m_tile_floats() const { return position_stride(kPositions * out_nr); }
   size_t u_position_stride() const { return position_stride(kc * kNr); }  // fused panel buffer
   size_t u_bytes() const { return round_up(kPositions * u_position_stride() * sizeof(float), kAlignment); }
 };
@@ -359,8 +379,10 @@ struct Stages {
   InputTransform input_transform;
   KernelTransform kernel_transform;
   OutputTransform output_transform;
-  gemm::GemmMicrokernel first_k_block;  // C = A B
-  gemm::GemmMicrokernel next_k_block;   // C += A B
+  RowChunks chunks;
+  // Microkernels by chunk rows (the row counts of this call's blocks; others null).
+  gemm::GemmMicrokernel first_k_block[kMostChunkRows + 1];  // C = A B
+  gemm::GemmMicrokernel next_k_block[kMostChunkRows + 1];   // C += A B
   pthreadpool_t pool;
   size_t threads;
   size_t slots;  // of buf.gather and buf.slots
@@ -426,15 +448,20 @@ struct Stages {
     const size_t ldc = plan.m_tile_floats();
     const float* a = buf.v + pos * plan.v_position_stride() + k0 * kMr;
     float* c = buf.m + (panel * kPositions + pos) * kNr;
-    const gemm::GemmMicrokernel kernel = k0 == 0 ? first_k_block : next_k_block;
-    for (size_t i0 = 0; i0 < rows; i0 += kMr) kernel(kc, a + i0 * plan.in8, 0, b, c + i0 * ldc, ldc, nullptr);
+    const size_t panel_stride = plan.in8 * kMr;
+    for (size_t i0 = 0; i0 < rows;) {
+      const size_t n = chunks.at(i0, rows);
+      const gemm::GemmMicrokernel kernel = k0 == 0 ? first_k_block[n] : next_k_block[n];
+      kernel(kc, a + i0 * plan.in8, panel_stride, b, c + i0 * ldc, ldc, nullptr);
+      i0 += n;
+    }
   }
 
   // (2) M[tile][p][:] = V_p[tile][:] U_p for the 64 positions, U transformed before.
   void multiply(size_t count) const {
     const Geometry& g = plan.g;
     const size_t o_count = g.out_channels, i_count = g.in_channels;
-    const size_t rows = round_up(count, kMr);
+    const size_t rows = count;
     const size_t full_panels = o_count / kNr, panels = divide_round_up(o_count, kNr);
     parallel_for(pool, kPositions, [&](size_t pos) {
       const float* u = buf.kernel + pos * o_count * i_count;
@@ -453,7 +480,7 @@ struct Stages {
   double multiply_fused(size_t count, const float* kernel) const {
     const Geometry& g = plan.g;
     const size_t o_count = g.out_channels, i_count = g.in_channels;
-    const size_t rows = round_up(count, kMr);
+    const size_t rows = count;
     SlotPool slots(this->slots);
     std::atomic<int64_t> transform_ns{0}, multiply_ns{0};
     parallel_for(pool, divide_round_up(o_count, kNr), [&](size_t panel) {
@@ -574,16 +601,29 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
   const size_t o_count = g.out_channels, i_count = g.in_channels;
 
   Stages stages{plan,
-                      buf,
-                      t,
-                      input_transform(hw.isa),
-                      kernel_transform(hw.isa, g.rotated),
-                      output_transform(hw.isa, {g.relu, g.stride2}),
-                      gemm::gemm_microkernel(hw.isa, kGemmTile, 0),
-                      gemm::gemm_microkernel(hw.isa, kGemmTile, jit::kAccumulate),
-                      context.threadpool,
-                      threads,
-                      plan.slots};
+                buf,
+                t,
+                input_transform(hw.isa),
+                kernel_transform(hw.isa, g.rotated),
+                output_transform(hw.isa, {g.relu, g.stride2}),
+                RowChunks(hw.isa),
+                {},
+                {},
+                context.threadpool,
+                threads,
+                plan.slots};
+  // The chunks of a whole block and of the last one.
+  const size_t tiles = g.tiles();
+  for (size_t rows : {std::min(plan.block_tiles, tiles), tiles - (plan.blocks - 1) * plan.block_tiles}) {
+    for (size_t i0 = 0; i0 < rows;) {
+      const size_t n = stages.chunks.at(i0, rows);
+      if (stages.first_k_block[n] == nullptr) {
+        stages.first_k_block[n] = gemm::gemm_microkernel(hw.isa, {n, kNr}, jit::kPanelsA);
+        stages.next_k_block[n] = gemm::gemm_microkernel(hw.isa, {n, kNr}, jit::kPanelsA | jit::kAccumulate);
+      }
+      i0 += n;
+    }
+  }
   std::memset(buf.zeros, 0, round_up(o_count, kLanes) * sizeof(float));
   if (plan.own_kernel && !plan.fused) {
     StageTimer timer(context.profile->kernel_transform);
@@ -603,7 +643,6 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
     });
   }
 
-  const size_t tiles = g.tiles();
   if (plan.private_blocks) {
     // Each task: one block through the three stages on its thread's V, M and copies. The
     // wall time is split between the stages in the proportion of the threads' time in each.
