@@ -365,9 +365,12 @@ void gather_window(const Geometry& g, const float* input, const TileWindow& w, s
         std::fill(dst, dst + kTile, 0.0f);
         continue;
       }
-      std::fill(dst, dst + s0, 0.0f);
-      std::memcpy(dst + s0, src + (y - g.pad_top) * g.in_width + (w.x0 + s0 - g.pad_left), (s1 - s0) * sizeof(float));
-      std::fill(dst + s1, dst + kTile, 0.0f);
+      const float* row = src + (y - g.pad_top) * g.in_width + (w.x0 - g.pad_left);  // column s at row[s]
+      if (s0 == 0 && s1 == kTile) {
+        std::memcpy(dst, row, kTile * sizeof(float));  // a fixed size: inlined, not a libc call
+        continue;
+      }
+      for (size_t s = 0; s < kTile; ++s) dst[s] = s >= s0 && s < s1 ? row[s] : 0.0f;
     }
   }
 }
