@@ -365,12 +365,13 @@ void gather_window(const Geometry& g, const float* input, const TileWindow& w, s
         std::fill(dst, dst + kTile, 0.0f);
         continue;
       }
-      const float* row = src + (y - g.pad_top) * g.in_width + (w.x0 - g.pad_left);  // column s at row[s]
+      const float* inside = src + (y - g.pad_top) * g.in_width + (w.x0 + s0 - g.pad_left);  // column s0
       if (s0 == 0 && s1 == kTile) {
-        std::memcpy(dst, row, kTile * sizeof(float));  // a fixed size: inlined, not a libc call
+        std::memcpy(dst, inside, kTile * sizeof(float));  // a fixed size: inlined, not a libc call
         continue;
       }
-      for (size_t s = 0; s < kTile; ++s) dst[s] = s >= s0 && s < s1 ? row[s] : 0.0f;
+      std::fill(dst, dst + kTile, 0.0f);
+      for (size_t s = s0; s < s1; ++s) dst[s] = inside[s - s0];
     }
   }
 }
