@@ -117,6 +117,7 @@ std::string KernelKey::name() const {
   if (flags & kRelu) n += "_relu";
   if (flags & kStridedA) n += "_stridedA";
   if (flags & kPanelsA) n += "_panelsA";
+  if (flags & kFarPrefetchB) n += "_farB";
   n += "__";
   n += isa_name(isa);
   return n;

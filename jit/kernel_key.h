@@ -35,6 +35,7 @@ inline constexpr uint32_t kRelu = 1u << 2;         // max(result, 0) before stor
 inline constexpr uint32_t kFp16Weights = 1u << 3;  // weights stored as IEEE binary16 (gemv)
 inline constexpr uint32_t kStridedA = 1u << 4;     // A read row-major with a stride, not packed (gemm)
 inline constexpr uint32_t kPanelsA = 1u << 5;      // A in packed 6-row panels a stride apart (gemm)
+inline constexpr uint32_t kFarPrefetchB = 1u << 6; // B comes from memory: prefetch further (gemm, panels A)
 
 struct KernelKey {
   KernelFamily family = KernelFamily::f32_gemm;

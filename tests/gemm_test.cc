@@ -93,7 +93,8 @@ INSTANTIATE_TEST_SUITE_P(Epilogues, MicrokernelTest,
                                            jit::kStridedA, jit::kStridedA | jit::kBias | jit::kRelu,
                                            jit::kStridedA | jit::kAccumulate, jit::kPanelsA,
                                            jit::kPanelsA | jit::kAccumulate,
-                                           jit::kPanelsA | jit::kBias | jit::kRelu));
+                                           jit::kPanelsA | jit::kBias | jit::kRelu,
+                                           jit::kPanelsA | jit::kFarPrefetchB | jit::kAccumulate));
 
 TEST(Microkernel, ReferenceTwinFollowsTheDefinition) {
   const TileShape tile{4, 24};

@@ -42,7 +42,8 @@ struct TileShape {
 TileShape microkernel_tile(Isa isa, size_t m, size_t n = 0);
 
 // The microkernel for `isa` and `tile` with the given flags (jit::kAccumulate,
-// jit::kBias, jit::kRelu, jit::kStridedA, jit::kPanelsA): generated code when the JIT can serve it,
+// jit::kBias, jit::kRelu, jit::kStridedA, jit::kPanelsA, jit::kFarPrefetchB (with panels A:
+// B is read from memory; prefetching only, the same bits)): generated code when the JIT can serve it,
 // else the reference twin of the same tile shape.
 GemmMicrokernel gemm_microkernel(Isa isa, TileShape tile, uint32_t flags);
 
