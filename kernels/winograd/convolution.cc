@@ -37,11 +37,12 @@ constexpr size_t position_stride(size_t floats) {
   return (lines | 1) * kLine;
 }
 
-// The GEMM register tile: MR rows = tiles, NR columns = output channels. 6x16 pads the
-// usual channel counts (multiples of 16) least; where the JIT cannot serve it,
-// gemm_microkernel gives its reference twin. MR is the input transform's tile group.
-constexpr gemm::TileShape kGemmTile{kTileGroup, 16};
-constexpr size_t kMr = kGemmTile.mr, kNr = kGemmTile.nr;
+// The GEMM operands' panel shape: MR rows = tiles (the input transform's tile group, the
+// height of V's panels), NR columns = output channels (the width of U's panels; 16 pads the
+// usual channel counts least). The register tiles that run it are RowChunks below; where
+// the JIT cannot serve one, gemm_microkernel gives its reference twin.
+constexpr gemm::TileShape kPanelShape{kTileGroup, 16};
+constexpr size_t kMr = kPanelShape.mr, kNr = kPanelShape.nr;
 
 // The multiply runs the tiles of a block in chunks of rows, each starting at a panel of MR
 // tiles of V and read from up to three consecutive panels (jit::kPanelsA): with AVX-512's 32

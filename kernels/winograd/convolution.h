@@ -3,7 +3,7 @@
 // ---- Data layout (floats) ----------------------------------------------------------
 // O = output channels, I = input channels of the convolution being computed (for the
 // input gradient: O = the problem's input channels, I = its output channels, and the
-// kernel turned by 180 degrees), MR x NR = the GEMM microkernel's register tile (6x16),
+// kernel turned by 180 degrees), MR x NR = 6 x 16, the panel shape of the GEMM operands,
 // p = one of the 64 positions of a transformed 8x8 tile.
 //
 //   transformed kernel U   [p][O/NR panels][I][NR]: per position, the B operand of the
@@ -24,8 +24,15 @@
 //                          stride is padded to an odd number of cache lines, so that the
 //                          64 stores of a tile do not all fall into one L1 set.
 //   products M             [tile][O/NR panels][p][NR]: the GEMM's C = V_p U_p with
-//                          ldc = 64*O_NR; the output transform reads one tile's 64
-//                          positions of 8 or 16 channels as consecutive cache lines.
+//                          ldc = 64*O_NR floats rounded up to an odd number of cache lines
+//                          (a GEMM tile writes up to 14 tiles' rows at once); the output
+//                          transform reads one tile's 64 positions of 8 or 16 channels as
+//                          consecutive cache lines.
+//
+// The GEMM of a position runs the block's tiles in chunks of rows that start at a panel of
+// V and read up to three consecutive panels (jit::kPanelsA): 12 rows with AVX-512VL's 32
+// ymm registers, else 6, the last chunk taking whatever is left (a remainder of 1-2 rows
+// joins the chunk before it, up to 14), so no row is computed for padding.
 //
 // ---- Blocking and threads ----------------------------------------------------------
 // The tiles of all images (image-major, then row, column) are processed in blocks of a
