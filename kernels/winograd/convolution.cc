@@ -345,28 +345,39 @@ struct TileWindow {
   size_t image, y0, x0;
 };
 
-// Zero-padded copy of a window for channel blocks [cb0, cb0 + blocks): channel l of block b,
-// row r, column s at out[(b*8 + l)*64 + r*8 + s].
-void gather_window(const Geometry& g, const float* input, const TileWindow& w, size_t cb0, size_t blocks, float* out) {
-  const size_t plane = g.in_height * g.in_width;
-  // Window columns [s0, s1) lie inside the image.
-  const size_t s0 = std::min(kTile, g.pad_left > w.x0 ? g.pad_left - w.x0 : 0);
-  const size_t s1 = std::clamp(g.pad_left + g.in_width, w.x0 + s0, w.x0 + kTile) - w.x0;
-  for (size_t c = 0; c < blocks * kLanes; ++c, out += kTile * kTile) {
-    const size_t channel = cb0 * kLanes + c;
-    if (channel >= g.in_channels) {
-      std::fill(out, out + kTile * kTile, 0.0f);
-      continue;
-    }
-    const float* src = input + (w.image * g.in_channels + channel) * plane;
+// Where a tile's 8x8 window reads one channel plane: window columns [s0, s1) lie inside the
+// image; row r starts (at column s0) `offset[r]` floats into the plane, or lies outside it
+// (offset -1, all zeros).
+struct WindowRows {
+  ptrdiff_t offset[kTile];
+  size_t s0, s1;
+};
+
+WindowRows window_rows(const Geometry& g, const TileWindow& w) {
+  WindowRows rows{};
+  rows.s0 = std::min(kTile, g.pad_left > w.x0 ? g.pad_left - w.x0 : 0);
+  rows.s1 = std::clamp(g.pad_left + g.in_width, w.x0 + rows.s0, w.x0 + kTile) - w.x0;
+  for (size_t r = 0; r < kTile; ++r) {
+    const size_t y = w.y0 + r;  // padded coordinates
+    const bool inside = y >= g.pad_top && y - g.pad_top < g.in_height && rows.s0 < rows.s1;
+    rows.offset[r] = inside ? ptrdiff_t((y - g.pad_top) * g.in_width + (w.x0 + rows.s0 - g.pad_left)) : -1;
+  }
+  return rows;
+}
+
+// Zero-padded copies of `channels` planes' windows (the first `real` of them exist, the
+// rest are zeros): channel c, row r, column s at out[c*64 + r*8 + s].
+void copy_windows(const float* plane0, size_t plane, size_t channels, size_t real, const WindowRows& rows,
+                  float* out) {
+  const size_t s0 = rows.s0, s1 = rows.s1;
+  for (size_t c = 0; c < channels; ++c, out += kTile * kTile) {
     for (size_t r = 0; r < kTile; ++r) {
       float* dst = out + r * kTile;
-      const size_t y = w.y0 + r;  // padded coordinates
-      if (y < g.pad_top || y - g.pad_top >= g.in_height || s0 >= s1) {
+      if (c >= real || rows.offset[r] < 0) {
         std::fill(dst, dst + kTile, 0.0f);
         continue;
       }
-      const float* inside = src + (y - g.pad_top) * g.in_width + (w.x0 + s0 - g.pad_left);  // column s0
+      const float* inside = plane0 + c * plane + rows.offset[r];  // column s0
       if (s0 == 0 && s1 == kTile) {
         std::memcpy(dst, inside, kTile * sizeof(float));  // a fixed size: inlined, not a libc call
         continue;
@@ -375,6 +386,43 @@ void gather_window(const Geometry& g, const float* input, const TileWindow& w, s
       for (size_t s = s0; s < s1; ++s) dst[s] = inside[s - s0];
     }
   }
+}
+
+#if defined(__x86_64__)
+// The same with AVX2 masked loads: lane s of a row reads column s where s0 <= s < s1; the
+// other lanes are neither read nor faulted and come out zero. (The base address of a row,
+// column 0, may lie before the plane: it is formed as an integer, never dereferenced.)
+__attribute__((target("avx2"))) void copy_windows_avx2(const float* plane0, size_t plane, size_t channels,
+                                                        size_t real, const WindowRows& rows, float* out) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i mask = _mm256_and_si256(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32(int(rows.s0) - 1)),
+                                        _mm256_cmpgt_epi32(_mm256_set1_epi32(int(rows.s1)), lane));
+  const auto base = reinterpret_cast<uintptr_t>(plane0) - rows.s0 * sizeof(float);
+  for (size_t c = 0; c < channels; ++c, out += kTile * kTile) {
+    for (size_t r = 0; r < kTile; ++r) {
+      __m256 row = _mm256_setzero_ps();
+      if (c < real && rows.offset[r] >= 0)
+        row = _mm256_maskload_ps(
+            reinterpret_cast<const float*>(base + (c * plane + size_t(rows.offset[r])) * sizeof(float)), mask);
+      _mm256_storeu_ps(out + r * kTile, row);
+    }
+  }
+}
+#endif
+
+// Zero-padded copy of a window for channel blocks [cb0, cb0 + blocks): channel l of block b,
+// row r, column s at out[(b*8 + l)*64 + r*8 + s].
+void gather_window(const Geometry& g, const float* input, const TileWindow& w, size_t cb0, size_t blocks,
+                   bool avx2, float* out) {
+  const size_t plane = g.in_height * g.in_width, first = cb0 * kLanes;
+  const float* plane0 = input + (w.image * g.in_channels + first) * plane;
+  const size_t channels = blocks * kLanes, real = std::min(channels, g.in_channels - first);
+  const WindowRows rows = window_rows(g, w);
+#if defined(__x86_64__)
+  if (avx2) return copy_windows_avx2(plane0, plane, channels, real, rows, out);
+#endif
+  (void)avx2;
+  copy_windows(plane0, plane, channels, real, rows, out);
 }
 
 struct Stages {
@@ -391,6 +439,7 @@ struct Stages {
   pthreadpool_t pool;
   size_t threads;
   size_t slots;  // of buf.gather and buf.slots
+  bool masked_copies;  // border windows copied with AVX2 masked loads
 
   TileWindow window(size_t tile) const {
     const Geometry& g = plan.g;
@@ -433,7 +482,7 @@ struct Stages {
             channel_strides[k] = plane;
           } else {
             float* copy = gathered + k * (end - begin) * kLanes * kTile * kTile;
-            gather_window(g, t.input, w, begin, end - begin, copy);
+            gather_window(g, t.input, w, begin, end - begin, masked_copies, copy);
             tiles[k] = copy;
             row_strides[k] = kTile;
             channel_strides[k] = kTile * kTile;
@@ -616,7 +665,8 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
                 {},
                 context.threadpool,
                 threads,
-                plan.slots};
+                plan.slots,
+                hw.can_run(Isa::avx2)};
   // The chunks of a whole block and of the last one. A whole U larger than the last-level
   // cache comes from memory in every call: its kernels prefetch it further ahead (on
   // alexnet.conv4's 25 MiB U, in a 32 MiB L3, that was 7 % slower).
