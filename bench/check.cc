@@ -103,12 +103,17 @@ void check_conv(const ConvLayer& layer, size_t batch, Tally& tally) {
     const char* name;
     NnjitConvMode mode;
   };
-  std::vector<Mode> modes = {{"nnjit_auto", NnjitConvMode::auto_compute}};
+  using A = NnjitAlgorithm;
+  std::vector<Mode> modes = {{"nnjit_auto", {A::automatic, false}}};
   if (batch == 1) {
-    modes.insert(modes.begin(), {{"nnjit_implicit_gemm", NnjitConvMode::implicit_gemm},
-                                 {"nnjit_implicit_gemm_reuse", NnjitConvMode::implicit_gemm_reuse}});
-    modes.push_back({"nnjit_auto_reuse", NnjitConvMode::auto_reuse});
+    modes.insert(modes.begin(), {{"nnjit_implicit_gemm", {A::implicit_gemm, false}},
+                                 {"nnjit_implicit_gemm_reuse", {A::implicit_gemm, true}}});
+    modes.push_back({"nnjit_auto_reuse", {A::automatic, true}});
   }
+  // The transform algorithms by name (skipped where they cannot serve the layer).
+  for (const Mode& named : {Mode{"nnjit_wt8x8", {A::wt8x8, false}}, Mode{"nnjit_ft8x8", {A::ft8x8, false}},
+                            Mode{"nnjit_ft16x16", {A::ft16x16, false}}})
+    modes.push_back(named);
   for (const Mode& m : modes) {
     for (const size_t threads : {size_t{1}, size_t{2}}) {
       const NnjitConvMode mode = m.mode;

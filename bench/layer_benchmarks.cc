@@ -95,9 +95,12 @@ void register_fc(const FcLayer& layer) {
 
 // ---- convolution ------------------------------------------------------------------------
 
+// Which batches a case runs at.
+enum class Batches { all, one, many };
+
 struct ConvCase {
-  const char* name;
-  bool batch1_only;
+  std::string name;
+  Batches batches;
   std::function<std::unique_ptr<Runner>(ConvTensors&, size_t, std::string&)> make;
 };
 
@@ -112,27 +115,45 @@ std::vector<ConvCase> conv_cases() {
       return make_onednn_conv(t, mode, threads, error);
     };
   };
-  return {
-      // batch 1: nnp_convolution_inference; batch 16: nnp_convolution_output (auto only:
-      // the API refuses implicit_gemm there, and precompute/reuse is inference-only).
-      {"BM_conv_nnjit_implicit_gemm", true, nnjit(NnjitConvMode::implicit_gemm)},
-      {"BM_conv_nnjit_implicit_gemm_reuse", true, nnjit(NnjitConvMode::implicit_gemm_reuse)},
-      {"BM_conv_nnjit_auto", false, nnjit(NnjitConvMode::auto_compute)},
-      {"BM_conv_nnjit_auto_reuse", true, nnjit(NnjitConvMode::auto_reuse)},
-      {"BM_conv_im2col_openblas", false, make_im2col_openblas_conv},
-      {"BM_conv_onednn_direct", false, onednn(OneDnnConvMode::direct)},
-      {"BM_conv_onednn_direct_blocked", false, onednn(OneDnnConvMode::direct_blocked)},
-      {"BM_conv_onednn_winograd", false, onednn(OneDnnConvMode::winograd)},
+  using A = NnjitAlgorithm;
+  using Op = NnjitOperation;
+  // batch 1: nnp_convolution_inference; batch 16: nnp_convolution_output (the API refuses
+  // implicit_gemm there, and precompute/reuse is inference-only).
+  std::vector<ConvCase> cases = {
+      {"BM_conv_nnjit_implicit_gemm", Batches::one, nnjit({A::implicit_gemm, false})},
+      {"BM_conv_nnjit_implicit_gemm_reuse", Batches::one, nnjit({A::implicit_gemm, true})},
+      {"BM_conv_nnjit_auto", Batches::all, nnjit({A::automatic, false})},
+      {"BM_conv_nnjit_auto_reuse", Batches::one, nnjit({A::automatic, true})},
   };
+  // Each transform algorithm by name (where it cannot serve a layer, an error row), and the
+  // training gradients at batch 16 next to the forward pass.
+  const std::pair<const char*, A> named[] = {{"wt8x8", A::wt8x8}, {"ft8x8", A::ft8x8}, {"ft16x16", A::ft16x16}};
+  for (const auto& [name, algorithm] : named) {
+    cases.push_back({std::string("BM_conv_nnjit_") + name, Batches::all, nnjit({algorithm, false})});
+    cases.push_back({std::string("BM_conv_nnjit_") + name + "_reuse", Batches::one, nnjit({algorithm, true})});
+  }
+  for (const auto& [name, algorithm] : std::initializer_list<std::pair<const char*, A>>{{"auto", A::automatic},
+                                                                                       {"ft8x8", A::ft8x8},
+                                                                                       {"ft16x16", A::ft16x16}}) {
+    cases.push_back({std::string("BM_conv_nnjit_input_gradient_") + name, Batches::many,
+                     nnjit({algorithm, false, Op::input_gradient})});
+    cases.push_back({std::string("BM_conv_nnjit_kernel_gradient_") + name, Batches::many,
+                     nnjit({algorithm, false, Op::kernel_gradient})});
+  }
+  cases.push_back({"BM_conv_im2col_openblas", Batches::all, make_im2col_openblas_conv});
+  cases.push_back({"BM_conv_onednn_direct", Batches::all, onednn(OneDnnConvMode::direct)});
+  cases.push_back({"BM_conv_onednn_direct_blocked", Batches::all, onednn(OneDnnConvMode::direct_blocked)});
+  cases.push_back({"BM_conv_onednn_winograd", Batches::all, onednn(OneDnnConvMode::winograd)});
+  return cases;
 }
 
 void register_conv(const ConvLayer& layer) {
   for (const size_t batch : kConvBatches) {
     for (const size_t threads : kThreads) {
       for (const ConvCase& c : conv_cases()) {
-        if (c.batch1_only && batch != 1) continue;
+        if ((c.batches == Batches::one && batch != 1) || (c.batches == Batches::many && batch == 1)) continue;
         const auto make = c.make;
-        add(case_name(c.name, layer.name, batch, threads), [=](benchmark::State& state) {
+        add(case_name(c.name.c_str(), layer.name, batch, threads), [=](benchmark::State& state) {
           ConvTensors& t = shared_tensors<ConvTensors>(layer, batch);
           std::string error;
           std::unique_ptr<Runner> runner = make(t, threads, error);

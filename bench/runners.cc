@@ -30,7 +30,7 @@ namespace nnjit_bench {
 // ---- tensors ------------------------------------------------------------------------
 
 // Seeds per role: every library reads the same data.
-constexpr uint64_t kSeedInput = 11, kSeedKernel = 12, kSeedBias = 13;
+constexpr uint64_t kSeedInput = 11, kSeedKernel = 12, kSeedBias = 13, kSeedGradOutput = 14;
 
 ConvTensors::ConvTensors(const ConvLayer& l, size_t b, float output_fill)
     : layer(l),
@@ -90,26 +90,27 @@ class NnjitConv final : public Runner {
     padding_ = {l.padding, l.padding, l.padding, l.padding};
     kernel_size_ = {l.kernel_width, l.kernel_height};
     subsampling_ = {l.stride, l.stride};
-    const bool reuse = mode == NnjitConvMode::implicit_gemm_reuse || mode == NnjitConvMode::auto_reuse;
-    algorithm_ = mode == NnjitConvMode::implicit_gemm || mode == NnjitConvMode::implicit_gemm_reuse
-                     ? nnp_convolution_algorithm_implicit_gemm
-                     : nnp_convolution_algorithm_auto;
-    inference_ = t_.batch == 1;
+    algorithm_ = algorithm_enum(mode.algorithm);
+    operation_ = mode.operation;
+    inference_ = t_.batch == 1 && operation_ == NnjitOperation::forward;
     if (!inference_ && l.stride != 1) {
-      error_ = "nnp_convolution_output has no stride";
+      error_ = "only nnp_convolution_inference has a stride";
       return false;
     }
-    strategy_ = inference_ && reuse ? nnp_convolution_transform_strategy_reuse
-                                    : nnp_convolution_transform_strategy_compute;
-    if (!inference_ && reuse) {
+    strategy_ = inference_ && mode.reuse ? nnp_convolution_transform_strategy_reuse
+                                         : nnp_convolution_transform_strategy_compute;
+    if (!inference_ && mode.reuse) {
       error_ = "precompute/reuse exists only in nnp_convolution_inference (batch 1)";
       return false;
     }
+    if (operation_ != NnjitOperation::forward) grad_output_ = random_buffer(t_.batch * l.output_floats(), kSeedGradOutput);
+    if (operation_ == NnjitOperation::input_gradient) gradient_ = allocate<float>(t_.batch * l.input_floats());
+    if (operation_ == NnjitOperation::kernel_gradient) gradient_ = allocate<float>(l.kernel_floats());
 
     // The algorithm nnjit will run, for the label.
     nnp_convolution_algorithm chosen = nnp_convolution_algorithm_auto;
     nnp_status status = nnp_ext_convolution_algorithm(
-        inference_ ? nnp_ext_convolution_inference : nnp_ext_convolution_output, algorithm_, strategy_,
+        ext_operation(), algorithm_, strategy_,
         t_.batch, l.input_channels, l.output_channels, input_size_, padding_, kernel_size_, subsampling_, &chosen);
     if (status != nnp_status_success) {
       error_ = status_text("nnp_ext_convolution_algorithm", status);
@@ -154,16 +155,55 @@ class NnjitConv final : public Runner {
     size_t bytes = workspace_bytes_;
     const nnp_status status = call(strategy_, kernel_, workspace_.get(), &bytes);
     if (status != nnp_status_success) {
-      error_ = status_text(inference_ ? "nnp_convolution_inference" : "nnp_convolution_output", status);
+      error_ = status_text(function_name(), status);
       return false;
     }
     return true;
   }
 
  private:
+  static nnp_convolution_algorithm algorithm_enum(NnjitAlgorithm algorithm) {
+    switch (algorithm) {
+      case NnjitAlgorithm::automatic: return nnp_convolution_algorithm_auto;
+      case NnjitAlgorithm::implicit_gemm: return nnp_convolution_algorithm_implicit_gemm;
+      case NnjitAlgorithm::wt8x8: return nnp_convolution_algorithm_wt8x8;
+      case NnjitAlgorithm::ft8x8: return nnp_convolution_algorithm_ft8x8;
+      case NnjitAlgorithm::ft16x16: return nnp_convolution_algorithm_ft16x16;
+    }
+    return nnp_convolution_algorithm_auto;
+  }
+
+  nnp_ext_convolution_operation ext_operation() const {
+    switch (operation_) {
+      case NnjitOperation::input_gradient: return nnp_ext_convolution_input_gradient;
+      case NnjitOperation::kernel_gradient: return nnp_ext_convolution_kernel_gradient;
+      case NnjitOperation::forward: break;
+    }
+    return inference_ ? nnp_ext_convolution_inference : nnp_ext_convolution_output;
+  }
+
+  const char* function_name() const {
+    switch (operation_) {
+      case NnjitOperation::input_gradient: return "nnp_convolution_input_gradient";
+      case NnjitOperation::kernel_gradient: return "nnp_convolution_kernel_gradient";
+      case NnjitOperation::forward: break;
+    }
+    return inference_ ? "nnp_convolution_inference" : "nnp_convolution_output";
+  }
+
   nnp_status call(nnp_convolution_transform_strategy strategy, const float* kernel, void* workspace,
                   size_t* workspace_size) {
     const ConvLayer& l = t_.layer;
+    if (operation_ == NnjitOperation::input_gradient)
+      return nnp_convolution_input_gradient(algorithm_, t_.batch, l.input_channels, l.output_channels, input_size_,
+                                            padding_, kernel_size_, grad_output_.get(), kernel, gradient_.get(),
+                                            workspace, workspace_size, nnp_activation_identity, nullptr, pool_.get(),
+                                            nullptr);
+    if (operation_ == NnjitOperation::kernel_gradient)
+      return nnp_convolution_kernel_gradient(algorithm_, t_.batch, l.input_channels, l.output_channels, input_size_,
+                                             padding_, kernel_size_, t_.input.get(), grad_output_.get(),
+                                             gradient_.get(), workspace, workspace_size, nnp_activation_identity,
+                                             nullptr, pool_.get(), nullptr);
     if (inference_) {
       return nnp_convolution_inference(algorithm_, strategy, l.input_channels, l.output_channels, input_size_,
                                        padding_, kernel_size_, subsampling_, t_.input.get(), kernel,
@@ -182,7 +222,9 @@ class NnjitConv final : public Runner {
   nnp_padding padding_{};
   nnp_convolution_algorithm algorithm_ = nnp_convolution_algorithm_auto;
   nnp_convolution_transform_strategy strategy_ = nnp_convolution_transform_strategy_compute;
+  NnjitOperation operation_ = NnjitOperation::forward;
   bool inference_ = true;
+  Buffer<float> grad_output_, gradient_;  // the gradient operations' input and result
   const float* kernel_ = nullptr;
   Buffer<unsigned char> transformed_, workspace_;
   size_t transformed_bytes_ = 0, workspace_bytes_ = 0;

@@ -61,13 +61,17 @@ class Runner {
   std::string error_;
 };
 
-// How nnjit is called at batch 1 (nnp_convolution_inference). At batch > 1 every
-// mode calls nnp_convolution_output with the mode's algorithm and no precompute.
-enum class NnjitConvMode {
-  implicit_gemm,        // implicit_gemm, strategy compute
-  implicit_gemm_reuse,  // implicit_gemm, precompute once, then reuse
-  auto_compute,         // auto, strategy compute
-  auto_reuse,           // auto, precompute once, then reuse
+// How nnjit is called. Forward: nnp_convolution_inference at batch 1 (strategy compute, or
+// with `reuse` one precompute outside the timed loop, then reuse), nnp_convolution_output
+// at batch > 1. The gradients: nnp_convolution_input_gradient / _kernel_gradient from a
+// random output gradient into buffers of the runner's own (the layer's forward flops count
+// for them too).
+enum class NnjitAlgorithm { automatic, implicit_gemm, wt8x8, ft8x8, ft16x16 };
+enum class NnjitOperation { forward, input_gradient, kernel_gradient };
+struct NnjitConvMode {
+  NnjitAlgorithm algorithm = NnjitAlgorithm::automatic;
+  bool reuse = false;
+  NnjitOperation operation = NnjitOperation::forward;
 };
 
 enum class OneDnnConvMode {
