@@ -102,6 +102,7 @@ std::string KernelKey::name() const {
           std::to_string(nr) + "_u" + std::to_string(k_unroll);
       if (flags & kAccumulate) n += "_acc";
       if (flags & (1u << 10)) n += "_maskA";
+      if (flags & (1u << 13)) n += "_paired";
       if (flags & (1u << 11)) n += "_blockedB";
       return n + "__" + isa_name(isa);
     case KernelFamily::f32_fft_stage:

@@ -130,6 +130,10 @@ const Shape kShapes[] = {
     {ConvolutionOperation::input_gradient, 16, 1, 7, 5, 20, 23, 9},
     {ConvolutionOperation::kernel_gradient, 8, 3, 11, 10, 13, 9, 3},
     {ConvolutionOperation::kernel_gradient, 16, 2, 5, 12, 21, 17, 7},
+    // Whole pairs of 8-channel blocks (the paired multiply-accumulate), then a whole single
+    // block (40 channels) or a partial one (33).
+    {ConvolutionOperation::output, 8, 1, 5, 40, 11, 10, 3},
+    {ConvolutionOperation::input_gradient, 16, 2, 33, 6, 9, 8, 5},
 };
 
 std::string describe(const Shape& s) {

@@ -550,6 +550,34 @@ TEST(FftCmac, ReferenceAndJitMatchTheProductAndEachOther) {
                 for (size_t i = 0; i < jit.size(); ++i) ASSERT_EQ(jit[i], ref[i]) << "element " << i;
               }
   }
+  // Paired calls (two blocks of 8 rows, where generated): the same bits as two unpaired calls.
+  for (Isa isa : jit_isas()) {
+    for (int blocked = 0; blocked < 2; ++blocked)
+      for (int pointwise = 0; pointwise < 2; ++pointwise)
+        for (int accumulate = 0; accumulate < 2; ++accumulate)
+          for (uint8_t nr = 1; nr <= std::min<size_t>(3, cmac_columns(isa)); ++nr) {
+            const CmacSpec spec{nr, pointwise != 0, accumulate != 0, false, blocked != 0, true};
+            const CmacFn code = jit_cmac(spec, isa);
+            if (code == nullptr) continue;
+            for (size_t k : {size_t(0), size_t(1), size_t(7), size_t(8), size_t(9), size_t(64), size_t(131)}) {
+              SCOPED_TRACE(std::string("paired ") + isa_name(isa) + " nr " + std::to_string(nr) + ", k " +
+                           std::to_string(k));
+              std::mt19937 rng(kSeed + 5 * k + nr);
+              const size_t lda = 3 * kLanes, a_im = kLanes + 3, a_pair = 2 * (k + 1) * lda + 5;  // floats
+              const size_t ldb_k = blocked ? 35 : 21, ldb_n = 2, ldc_n = 7 * kLanes;
+              const std::vector<float> a = random_vector(a_pair + (k + 1) * lda + a_im + kLanes, rng);
+              const std::vector<float> b = random_vector((k + 1) * ldb_k + 3 * ldb_n + 2 * kLanes, rng);
+              const std::vector<float> c0 = random_vector(3 * ldc_n + 4 * kLanes, rng);
+              std::vector<float> c_jit = c0, c_twin = c0;
+              CmacArgs args{a.data(), lda * 4, a_im * 4, b.data(), ldb_k * 4, ldb_n * 4, c_jit.data(), ldc_n * 4,
+                            k, nullptr, a.data(), a_pair * 4};
+              code(&args);
+              args.c = c_twin.data();
+              reference_cmac(spec, args);  // two unpaired reference calls
+              for (size_t i = 0; i < c0.size(); ++i) ASSERT_EQ(c_jit[i], c_twin[i]) << "element " << i;
+            }
+          }
+  }
   // The reference twin alone, every width.
   for (uint8_t nr = 1; nr <= kCmacMaxColumns; ++nr) {
     std::mt19937 rng(kSeed + nr);

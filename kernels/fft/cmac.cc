@@ -21,6 +21,16 @@ float* at(float* base, size_t bytes) { return reinterpret_cast<float*>(reinterpr
 }  // namespace
 
 void reference_cmac(const CmacSpec& spec, const CmacArgs& p) {
+  if (spec.paired) {  // two independent blocks, each computed as by an unpaired call
+    CmacSpec single = spec;
+    single.paired = false;
+    reference_cmac(single, p);
+    CmacArgs second = p;
+    second.a = at(p.a, p.a_pair);
+    second.c = at(p.c, 2 * kLanes * sizeof(float));
+    reference_cmac(single, second);
+    return;
+  }
   float p1[kCmacMaxColumns][kLanes] = {}, p2[kCmacMaxColumns][kLanes] = {}, p3[kCmacMaxColumns][kLanes] = {};
   for (size_t k = 0; k < p.k; ++k) {
     const float* ar = at(p.a, k * p.lda);
@@ -82,7 +92,7 @@ jit::KernelKey cmac_key(const CmacSpec& spec, Isa isa) {
   key.nr = spec.nr;
   key.k_unroll = kUnroll;
   key.flags = (spec.pointwise ? kPointwise : 0) | (spec.accumulate ? jit::kAccumulate : 0) |
-              (spec.masked ? kMaskedA : 0) | (spec.blocked ? kBlockedB : 0);
+              (spec.masked ? kMaskedA : 0) | (spec.blocked ? kBlockedB : 0) | (spec.paired ? kPairedA : 0);
   return key;
 }
 
@@ -103,13 +113,17 @@ void Cmac::operator()(const CmacArgs& args) const {
   else reference_cmac(spec_, args);
 }
 
-CmacSet::CmacSet(Isa isa, bool blocked) : columns(std::min(kCmacColumns, cmac_columns(isa))) {
+CmacSet::CmacSet(Isa isa, bool blocked) : columns(std::min(kCmacColumns, cmac_columns(isa))), paired(true) {
   for (int pointwise = 0; pointwise < 2; ++pointwise)
     for (int accumulate = 0; accumulate < 2; ++accumulate)
-      for (int masked = 0; masked < 2; ++masked)
-        for (size_t nr = 1; nr <= columns; ++nr)
+      for (size_t nr = 1; nr <= columns; ++nr) {
+        for (int masked = 0; masked < 2; ++masked)
           kernels[pointwise][accumulate][masked][nr - 1] =
               Cmac({static_cast<uint8_t>(nr), pointwise != 0, accumulate != 0, masked != 0, blocked}, isa);
+        const Cmac pair({static_cast<uint8_t>(nr), pointwise != 0, accumulate != 0, false, blocked, true}, isa);
+        paired = paired && pair.generated();
+        paired_kernels[pointwise][accumulate][nr - 1] = pair;
+      }
 }
 
 }  // namespace nnjit::fft

@@ -55,6 +55,8 @@ struct CmacArgs {
   const int32_t* mask;  // masked variant: 8 lanes, negative = load, 0 = read as zero
   const void* prefetch; // k consecutive cache lines from here are prefetched (data of a later
                         // call); must be a valid address
+  size_t a_pair;        // paired variant: a second block of 8 rows, its A at a + a_pair bytes
+                        // (same lda, a_im) and its C 64 bytes after the first block's
 };
 
 using CmacFn = void (*)(const CmacArgs* args);
@@ -65,6 +67,8 @@ struct CmacSpec {
   bool accumulate;
   bool masked;
   bool blocked;  // B's k index in blocks of 8 consecutive floats (channel-interleaved data)
+  bool paired = false;  // two blocks of 8 rows (16 output channels) per call, sharing B's
+                        // broadcasts: generated only with AVX-512VL's 32 registers, unmasked
 };
 
 class Cmac {
@@ -84,13 +88,19 @@ CmacFn jit_cmac(const CmacSpec& spec, Isa isa);
 jit::KernelKey cmac_key(const CmacSpec& spec, Isa isa);
 
 // All variants an operation needs, looked up once per call:
-// [pointwise][accumulate][masked][nr - 1] for nr up to `columns`, one choice of `blocked`.
+// [pointwise][accumulate][masked][nr - 1] for nr up to `columns`, one choice of `blocked`;
+// and [pointwise][accumulate][nr - 1] of the paired variant where it is generated code.
 struct CmacSet {
   Cmac kernels[2][2][2][kCmacMaxColumns];
+  Cmac paired_kernels[2][2][kCmacMaxColumns];
   size_t columns;  // kCmacColumns: columns per call
+  bool paired;     // paired_kernels are generated code (never their slower twin)
   CmacSet(Isa isa, bool blocked);
   const Cmac& get(bool pointwise, bool accumulate, bool masked, size_t nr) const {
     return kernels[pointwise][accumulate][masked][nr - 1];
+  }
+  const Cmac& get_paired(bool pointwise, bool accumulate, size_t nr) const {
+    return paired_kernels[pointwise][accumulate][nr - 1];
   }
 };
 

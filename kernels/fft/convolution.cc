@@ -307,13 +307,16 @@ void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const f
       const size_t k = std::min(depth, g.cin - k0);
       for (size_t g0 = 0; g0 < count; g0 += group) {
         const size_t g1 = std::min(count, g0 + group);
-        for (size_t ob = 0; ob < g.cout_blocks(); ++ob) {
+        for (size_t ob = 0; ob < g.cout_blocks();) {
           const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+          // Two whole blocks of output channels per call where the paired kernels exist.
+          const bool pair = kernels.paired && (ob + 2) * kLanes <= g.cout;
           const LaneMask mask(lanes);
           args.lda = 2 * lanes * sizeof(float);
           args.a_im = lanes * sizeof(float);
           args.mask = mask.lanes;
           args.a = a + slot * kernel_slot_floats(g) + kernel_panel_offset(g, ob) + k0 * 2 * lanes;
+          args.a_pair = pair ? (kernel_panel_offset(g, ob + 1) - kernel_panel_offset(g, ob)) * sizeof(float) : 0;
           float* y_block = y + slot * g.y_slot_stride() + ob * 2 * kLanes;
           for (size_t t0 = g0; t0 < g1; t0 += kernels.columns) {
             const size_t nr = std::min(kernels.columns, g1 - t0);
@@ -324,8 +327,10 @@ void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const f
             else if (prefetched < a_bytes + x_bytes) args.prefetch = next_x + (prefetched - a_bytes);
             else args.prefetch = args.a;
             prefetched += k * 64;
-            kernels.get(pointwise, k0 != 0, lanes != kLanes, nr)(args);
+            if (pair) kernels.get_paired(pointwise, k0 != 0, nr)(args);
+            else kernels.get(pointwise, k0 != 0, lanes != kLanes, nr)(args);
           }
+          ob += pair ? 2 : 1;
         }
       }
     }

@@ -526,16 +526,37 @@ class CmacGenerator : public jit::x64::X64Generator {
         pointwise_((key.flags & kPointwise) != 0),
         accumulate_((key.flags & jit::kAccumulate) != 0),
         masked_((key.flags & kMaskedA) != 0),
-        blocked_((key.flags & kBlockedB) != 0) {
-    const int first = static_cast<int>(3 * nr_);
-    ar = Ymm(first);
-    ai = Ymm(first + 1);
-    as = Ymm(first + 2);
-    br = Ymm(first + 3);
-    bim = Ymm(first + 4);
-    bs = Ymm(first + 5);
-    mask = Ymm(first + 6);
+        blocked_((key.flags & kBlockedB) != 0),
+        paired_((key.flags & kPairedA) != 0) {
+    if (paired_) {
+      // B's broadcasts in VEX registers (an EVEX vbroadcastss is slower on Zen 4), then A of
+      // both blocks, then the accumulators (ymm9 on, EVEX).
+      br = Ymm(0);
+      bim = Ymm(1);
+      bs = Ymm(2);
+      for (int block = 0; block < 2; ++block) {
+        a_re[block] = Ymm(3 + 3 * block);
+        a_im[block] = Ymm(4 + 3 * block);
+        a_sum[block] = Ymm(5 + 3 * block);
+      }
+      first_acc_ = 9;
+    } else {
+      const int first = static_cast<int>(3 * nr_);
+      a_re[0] = Ymm(first);
+      a_im[0] = Ymm(first + 1);
+      a_sum[0] = Ymm(first + 2);
+      br = Ymm(first + 3);
+      bim = Ymm(first + 4);
+      bs = Ymm(first + 5);
+      mask = Ymm(first + 6);
+    }
     generate();
+  }
+
+  // Paired calls need 18 accumulators and 9 temporaries: AVX-512VL's 32 registers, unmasked A.
+  static bool serves(const jit::KernelKey& key) {
+    if (!(key.flags & kPairedA)) return true;
+    return key.isa == Isa::avx512 && !(key.flags & kMaskedA) && key.nr <= 3;
   }
 
  private:
@@ -545,15 +566,21 @@ class CmacGenerator : public jit::x64::X64Generator {
                        kLdbN = offsetof(CmacArgs, ldb_n);
   static constexpr int kC = offsetof(CmacArgs, c), kLdcN = offsetof(CmacArgs, ldc_n);
   static constexpr int kK = offsetof(CmacArgs, k), kMask = offsetof(CmacArgs, mask),
-                       kPrefetch = offsetof(CmacArgs, prefetch);
+                       kPrefetch = offsetof(CmacArgs, prefetch), kAPair = offsetof(CmacArgs, a_pair);
   static constexpr int kIm = static_cast<int>(kLanes * sizeof(float));  // B and C: imaginary parts
 
   // rdi: the arguments, then the prefetch stream; rbx, rbp saved (B bases at columns 3, 6).
-  const Reg64 args = rdi, a = rsi, a_im = rdx, lda = rcx, b = r8, b3 = rbx, b6 = rbp, ldb_k = r10, ldb_n = r11,
-              k = rax, pf = rdi, scratch = r9;
-  Ymm ar, ai, as, br, bim, bs, mask;
+  const Reg64 args = rdi, a = rsi, a_im_offset = rdx, lda = rcx, b = r8, b3 = rbx, b6 = rbp, ldb_k = r10, ldb_n = r11,
+              k = rax, pf = rdi, scratch = r9, a2 = r12;  // a2: block 1's A (paired)
+  Ymm a_re[2], a_im[2], a_sum[2], br, bim, bs, mask;
+  int first_acc_ = 0;
 
-  Ymm acc(size_t n, int part) const { return Ymm(static_cast<int>(pointwise_ ? 2 * n : 3 * n) + part); }
+  // Accumulator `part` of column n and block `block` (block 1 only when paired).
+  Ymm acc(size_t n, int part, int block = 0) const {
+    const int per_block = static_cast<int>(nr_) * parts();
+    return Ymm(first_acc_ + block * per_block + static_cast<int>(pointwise_ ? 2 * n : 3 * n) + part);
+  }
+  int blocks() const { return paired_ ? 2 : 1; }
   int parts() const { return pointwise_ ? 2 : 3; }
 
   // Column n (< 8) of a row of B or C: base (column 0), base3, base6 + n' * stride.
@@ -576,9 +603,14 @@ class CmacGenerator : public jit::x64::X64Generator {
   void generate() {
     push(rbx);
     push(rbp);
+    if (paired_) push(a2);
     push(args);  // restored for the stores (rdi becomes the prefetch stream)
     mov(a, ptr[args + kA]);
-    mov(a_im, ptr[args + kAIm]);
+    if (paired_) {
+      mov(a2, ptr[args + kAPair]);
+      add(a2, a);
+    }
+    mov(a_im_offset, ptr[args + kAIm]);
     mov(lda, ptr[args + kLda]);
     mov(b, ptr[args + kB]);
     mov(ldb_k, ptr[args + kLdbK]);
@@ -594,8 +626,9 @@ class CmacGenerator : public jit::x64::X64Generator {
     }
     mov(k, ptr[args + kK]);
     mov(pf, ptr[args + kPrefetch]);  // last use of args until the stores
-    for (size_t n = 0; n < nr_; ++n)
-      for (int part = 0; part < parts(); ++part) vxorps(acc(n, part), acc(n, part), acc(n, part));
+    for (int block = 0; block < blocks(); ++block)
+      for (size_t n = 0; n < nr_; ++n)
+        for (int part = 0; part < parts(); ++part) zero(acc(n, part, block));
 
     Label main_loop, remainder, remainder_loop, done;
     // Blocked B: the main loop covers blocks of 8 k (B at displacements 4u, then the next
@@ -628,10 +661,17 @@ class CmacGenerator : public jit::x64::X64Generator {
     jnz(remainder_loop, T_NEAR);
     L(done);
     store();
+    if (paired_) pop(a2);
     pop(rbp);
     pop(rbx);
     vzeroupper();
     ret();
+  }
+
+  // ymm16-31 exist only with EVEX encodings, where vxorps would need AVX512DQ.
+  void zero(const Ymm& y) {
+    if (y.getIdx() < 16) vxorps(y, y, y);
+    else vpxord(y, y, y);
   }
 
   void advance_b(const Reg64& stride) {
@@ -645,34 +685,41 @@ class CmacGenerator : public jit::x64::X64Generator {
   void step(int disp) {
     prefetcht0(ptr[pf]);
     add(pf, 64);
-    if (masked_ && evex_) {
-      vmovups(ar | k1 | T_z, ptr[a]);
-      vmovups(ai | k1 | T_z, ptr[a + a_im]);
-    } else if (masked_) {
-      vmaskmovps(ar, mask, ptr[a]);
-      vmaskmovps(ai, mask, ptr[a + a_im]);
-    } else {
-      vmovups(ar, ptr[a]);
-      vmovups(ai, ptr[a + a_im]);
-    }
-    if (!pointwise_) {
-      vaddps(as, ar, ai);  // Ar + Ai
-      vsubps(ai, ai, ar);  // Ai - Ar
+    for (int block = 0; block < blocks(); ++block) {
+      const Reg64& base = block == 0 ? a : a2;
+      const Ymm ar = a_re[block], ai = a_im[block];
+      if (masked_ && evex_) {
+        vmovups(ar | k1 | T_z, ptr[base]);
+        vmovups(ai | k1 | T_z, ptr[base + a_im_offset]);
+      } else if (masked_) {
+        vmaskmovps(ar, mask, ptr[base]);
+        vmaskmovps(ai, mask, ptr[base + a_im_offset]);
+      } else {
+        vmovups(ar, ptr[base]);
+        vmovups(ai, ptr[base + a_im_offset]);
+      }
+      if (!pointwise_) {
+        vaddps(a_sum[block], ar, ai);  // Ar + Ai
+        vsubps(ai, ai, ar);            // Ai - Ar
+      }
     }
     for (size_t n = 0; n < nr_; ++n) {
       vbroadcastss(br, b_at(n, disp));
       vbroadcastss(bim, b_at(n, disp + kIm));
-      if (pointwise_) {
-        vfmadd231ps(acc(n, 0), ar, br);
-        vfmadd231ps(acc(n, 1), ai, bim);
-      } else {
-        vaddps(bs, br, bim);
-        vfmadd231ps(acc(n, 0), ar, bs);
-        vfmadd231ps(acc(n, 1), as, bim);
-        vfmadd231ps(acc(n, 2), ai, br);
+      if (!pointwise_) vaddps(bs, br, bim);
+      for (int block = 0; block < blocks(); ++block) {
+        if (pointwise_) {
+          vfmadd231ps(acc(n, 0, block), a_re[block], br);
+          vfmadd231ps(acc(n, 1, block), a_im[block], bim);
+        } else {
+          vfmadd231ps(acc(n, 0, block), a_re[block], bs);
+          vfmadd231ps(acc(n, 1, block), a_sum[block], bim);
+          vfmadd231ps(acc(n, 2, block), a_im[block], br);
+        }
       }
     }
     add(a, lda);
+    if (paired_) add(a2, lda);
   }
 
   void store() {
@@ -685,28 +732,32 @@ class CmacGenerator : public jit::x64::X64Generator {
     add(c3, ldc_n);
     lea(c6, ptr[c3 + ldc_n * 2]);
     add(c6, ldc_n);
-    for (size_t n = 0; n < nr_; ++n) {
-      Ymm re = acc(n, 0), im = acc(n, 1);
-      if (!pointwise_) {
-        vsubps(acc(n, 1), acc(n, 0), acc(n, 1));  // P1 - P2
-        vaddps(acc(n, 2), acc(n, 0), acc(n, 2));  // P1 + P3
-        re = acc(n, 1);
-        im = acc(n, 2);
+    // Paired: block 1's C is the next 64 bytes (its real parts, then its imaginary ones).
+    for (int block = 0; block < blocks(); ++block) {
+      const int offset = block * 2 * kIm;
+      for (size_t n = 0; n < nr_; ++n) {
+        Ymm re = acc(n, 0, block), im = acc(n, 1, block);
+        if (!pointwise_) {
+          vsubps(acc(n, 1, block), acc(n, 0, block), acc(n, 1, block));  // P1 - P2
+          vaddps(acc(n, 2, block), acc(n, 0, block), acc(n, 2, block));  // P1 + P3
+          re = acc(n, 1, block);
+          im = acc(n, 2, block);
+        }
+        const Address c_re = column(c, c3, c6, ldc_n, n, offset);
+        const Address c_im = column(c, c3, c6, ldc_n, n, offset + kIm);
+        if (accumulate_) {
+          vaddps(re, re, c_re);
+          vaddps(im, im, c_im);
+        }
+        vmovups(c_re, re);
+        vmovups(c_im, im);
       }
-      const Address c_re = column(c, c3, c6, ldc_n, n, 0);
-      const Address c_im = column(c, c3, c6, ldc_n, n, kIm);
-      if (accumulate_) {
-        vaddps(re, re, c_re);
-        vaddps(im, im, c_im);
-      }
-      vmovups(c_re, re);
-      vmovups(c_im, im);
     }
   }
 
   size_t nr_;
   int unroll_;
-  bool evex_, pointwise_, accumulate_, masked_, blocked_;
+  bool evex_, pointwise_, accumulate_, masked_, blocked_, paired_;
 };
 
 // ---- staging (staging.h) ---------------------------------------------------------------
@@ -872,7 +923,8 @@ std::vector<uint8_t> generate_transform_avx2(const jit::KernelKey& key) {
 }
 
 std::vector<uint8_t> generate_cmac_avx2(const jit::KernelKey& key) {
-  if (key.mr != kLanes || key.nr < 1 || key.nr > cmac_columns(key.isa) || key.k_unroll < 1 || key.k_unroll > 8)
+  if (key.mr != kLanes || key.nr < 1 || key.nr > cmac_columns(key.isa) || key.k_unroll < 1 || key.k_unroll > 8 ||
+      !CmacGenerator::serves(key))
     return {};
   return CmacGenerator(key).bytes();
 }

@@ -24,6 +24,7 @@ inline constexpr uint32_t kConjugate = 1u << 8;  // forward: store conj(X) in th
 inline constexpr uint32_t kPointwise = 1u << 9;  // multiply-accumulate on a real-bin slot
 inline constexpr uint32_t kMaskedA = 1u << 10;   // multiply-accumulate: A loaded under a lane mask
 inline constexpr uint32_t kBlockedB = 1u << 11;  // multiply-accumulate: B's k index in blocks of 8
+inline constexpr uint32_t kPairedA = 1u << 13;   // multiply-accumulate: two 8-row blocks of A per call
 
 // Forward transform of an (rows x cols) block of 8 tiles, zero-extended to tile x tile:
 //   input  (r, c): 8 floats at in + r * in_stride + c * 8 floats   (in_stride in bytes)
