@@ -668,11 +668,6 @@ class CmacGenerator : public jit::x64::X64Generator {
     ret();
   }
 
-  // ymm16-31 exist only with EVEX encodings, where vxorps would need AVX512DQ.
-  void zero(const Ymm& y) {
-    if (y.getIdx() < 16) vxorps(y, y, y);
-    else vpxord(y, y, y);
-  }
 
   void advance_b(const Reg64& stride) {
     add(b, stride);

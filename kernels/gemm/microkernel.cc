@@ -32,8 +32,7 @@ jit::KernelKey gemm_microkernel_key(Isa isa, TileShape tile, uint32_t flags) {
   jit::KernelKey key;
   key.family = jit::KernelFamily::f32_gemm;
   // Tiles beyond the 16 ymm registers of AVX2 are generated for AVX-512VL's 32.
-  const bool fits_avx2 = tile.mr * (tile.nr / 8) + tile.nr / 8 + 1 <= 16;
-  key.isa = isa == Isa::avx512 && !fits_avx2 ? Isa::avx512 : generator_isa(isa);
+  key.isa = isa == Isa::avx512 && tile_vector_registers(tile) > 16 ? Isa::avx512 : generator_isa(isa);
   key.mr = static_cast<uint8_t>(tile.mr);
   key.nr = static_cast<uint8_t>(tile.nr);
   key.k_unroll = kUnroll;

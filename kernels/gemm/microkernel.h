@@ -34,6 +34,10 @@ struct TileShape {
   bool operator==(const TileShape&) const = default;
 };
 
+// Vector registers an AVX-style tile needs: MR*NR/8 accumulators, NR/8 for B and at least
+// one for the broadcasts of A (16 with AVX2, 32 with AVX-512VL).
+constexpr size_t tile_vector_registers(TileShape tile) { return (tile.mr + 1) * (tile.nr / 8) + 1; }
+
 // The tile for an m x n GEMM on `isa`: among the ISA's tiles, the one with the least
 // padded work (e.g. 4x24 for 64 x 3136, 6x16 for 96 x 49), counting
 // the last column panel's narrower tile (whole vectors). Data packed ahead of time

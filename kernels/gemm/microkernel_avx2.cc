@@ -17,6 +17,8 @@
 // Arguments (System V): kc rdi, a rsi, a_stride rdx, b rcx, c r8, ldc r9, bias [rsp+8].
 #include "kernels/gemm/microkernel_generators.h"
 
+#include "kernels/gemm/microkernel.h"
+
 #include "jit/x64/x64_generator.h"
 
 namespace nnjit::gemm {
@@ -33,7 +35,7 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
     const int most_rows = (key.flags & jit::kPanelsA) ? 3 * kPanelRows : kPanelRows;
     if ((key.flags & jit::kStridedA) && (key.flags & jit::kPanelsA)) return false;
     return mr >= 1 && mr <= most_rows && nr % 8 == 0 && nr >= 8 &&
-           mr * (nr / 8) + nr / 8 + 1 <= registers(key.isa);
+           tile_vector_registers({key.mr, key.nr}) <= size_t(registers(key.isa));
   }
 
   explicit GemmAvx2Generator(const jit::KernelKey& key)
@@ -118,11 +120,6 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
       for (int j = 0; j < vectors_; ++j) zero(acc(i, j));
   }
 
-  // ymm16-31 exist only with EVEX encodings, where vxorps would need AVX512DQ.
-  void zero(const Ymm& y) {
-    if (y.getIdx() < 16) vxorps(y, y, y);
-    else vpxord(y, y, y);
-  }
 
   // The address of A(i, k0 + u) relative to the current position.
   Address a_element(int i, int u) {

@@ -55,10 +55,15 @@ struct RowChunks {
   size_t chunk_rows, most_rows;
   explicit RowChunks(Isa isa)
       : chunk_rows(isa == Isa::avx512 ? 2 * kMr : kMr), most_rows(isa == Isa::avx512 ? kMostChunkRows : kMr) {}
-  // The rows of the chunk starting at row i0 of `rows`.
-  size_t at(size_t i0, size_t rows) const {
-    const size_t left = rows - i0;
-    return left <= chunk_rows || (left <= most_rows && left - chunk_rows <= 2) ? left : chunk_rows;
+  // f(first row, rows) for each chunk of `rows` rows, in order.
+  template <typename F>
+  void each(size_t rows, F&& f) const {
+    for (size_t i0 = 0; i0 < rows;) {
+      const size_t left = rows - i0;
+      const size_t n = left <= chunk_rows || (left <= most_rows && left - chunk_rows <= 2) ? left : chunk_rows;
+      f(i0, n);
+      i0 += n;
+    }
   }
 };
 
@@ -503,19 +508,16 @@ struct Stages {
     const float* a = buf.v + pos * plan.v_position_stride() + k0 * kMr;
     float* c = buf.m + (panel * kPositions + pos) * kNr;
     const size_t panel_stride = plan.in8 * kMr;
-    for (size_t i0 = 0; i0 < rows;) {
-      const size_t n = chunks.at(i0, rows);
+    chunks.each(rows, [&](size_t i0, size_t n) {
       const gemm::GemmMicrokernel kernel = k0 == 0 ? first_k_block[n] : next_k_block[n];
       kernel(kc, a + i0 * plan.in8, panel_stride, b, c + i0 * ldc, ldc, nullptr);
-      i0 += n;
-    }
+    });
   }
 
   // (2) M[tile][p][:] = V_p[tile][:] U_p for the 64 positions, U transformed before.
   void multiply(size_t count) const {
     const Geometry& g = plan.g;
     const size_t o_count = g.out_channels, i_count = g.in_channels;
-    const size_t rows = count;
     const size_t full_panels = o_count / kNr, panels = divide_round_up(o_count, kNr);
     parallel_for(pool, kPositions, [&](size_t pos) {
       const float* u = buf.kernel + pos * o_count * i_count;
@@ -523,7 +525,7 @@ struct Stages {
         const float* b = panel < full_panels ? u + panel * kNr * i_count : buf.panel + pos * i_count * kNr;
         for (size_t k0 = 0; k0 < i_count; k0 += plan.kc) {
           const size_t kc = std::min(plan.kc, i_count - k0);
-          multiply_panel(pos, panel, b + k0 * kNr, k0, kc, rows);
+          multiply_panel(pos, panel, b + k0 * kNr, k0, kc, count);
         }
       }
     });
@@ -534,7 +536,6 @@ struct Stages {
   double multiply_fused(size_t count, const float* kernel) const {
     const Geometry& g = plan.g;
     const size_t o_count = g.out_channels, i_count = g.in_channels;
-    const size_t rows = count;
     SlotPool slots(this->slots);
     std::atomic<int64_t> transform_ns{0}, multiply_ns{0};
     parallel_for(pool, divide_round_up(o_count, kNr), [&](size_t panel) {
@@ -549,7 +550,7 @@ struct Stages {
         const size_t stride = plan.u_position_stride();
         transform_panel(g, kernel, kernel_transform, o0, width, k0, k0 + kc, u, stride, kNr, true, taps);
         const auto transformed = std::chrono::steady_clock::now();
-        for (size_t pos = 0; pos < kPositions; ++pos) multiply_panel(pos, panel, u + pos * stride, k0, kc, rows);
+        for (size_t pos = 0; pos < kPositions; ++pos) multiply_panel(pos, panel, u + pos * stride, k0, kc, count);
         transforming += std::chrono::nanoseconds(transformed - start).count();
         multiplying += std::chrono::nanoseconds(std::chrono::steady_clock::now() - transformed).count();
       }
@@ -674,14 +675,11 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
   const bool u_in_memory = !plan.fused && kPositions * o_count * i_count * sizeof(float) > hw.l3_bytes;
   const uint32_t layout = jit::kPanelsA | (u_in_memory ? jit::kFarPrefetchB : 0);
   for (size_t rows : {std::min(plan.block_tiles, tiles), tiles - (plan.blocks - 1) * plan.block_tiles}) {
-    for (size_t i0 = 0; i0 < rows;) {
-      const size_t n = stages.chunks.at(i0, rows);
-      if (stages.first_k_block[n] == nullptr) {
-        stages.first_k_block[n] = gemm::gemm_microkernel(hw.isa, {n, kNr}, layout);
-        stages.next_k_block[n] = gemm::gemm_microkernel(hw.isa, {n, kNr}, layout | jit::kAccumulate);
-      }
-      i0 += n;
-    }
+    stages.chunks.each(rows, [&](size_t, size_t n) {
+      if (stages.first_k_block[n] != nullptr) return;
+      stages.first_k_block[n] = gemm::gemm_microkernel(hw.isa, {n, kNr}, layout);
+      stages.next_k_block[n] = gemm::gemm_microkernel(hw.isa, {n, kNr}, layout | jit::kAccumulate);
+    });
   }
   std::memset(buf.zeros, 0, round_up(o_count, kLanes) * sizeof(float));
   if (plan.own_kernel && !plan.fused) {
