@@ -70,6 +70,28 @@ void BM_sgemm_nnjit(benchmark::State& state, size_t n, size_t threads) {
                  std::to_string(tile.nr));
 }
 
+// One panels-A microkernel (the Winograd multiply's tile: `rows` x 16 from packed 6-row
+// panels) on operands in L1, kc = 256: the kernel's own rate, without the driver's streams.
+void BM_gemm_panels_tile(benchmark::State& state, size_t rows) {
+  const nnjit::Hardware& hw = hardware();
+  constexpr size_t kc = 256, nr = 16, panel_rows = 6;
+  const size_t panels = (rows + panel_rows - 1) / panel_rows, a_stride = kc * panel_rows;
+  const Buffer<float> a = random_buffer(panels * a_stride, 1), b = random_buffer(kc * nr, 2);
+  Buffer<float> c = filled_buffer(rows * nr, 0.0f);
+  const nnjit::gemm::GemmMicrokernel kernel =
+      nnjit::gemm::jit_gemm_microkernel(hw.isa, {rows, nr}, nnjit::jit::kPanelsA | nnjit::jit::kAccumulate);
+  if (kernel == nullptr) {
+    state.SkipWithError("no JIT tile of this height on this ISA");
+    return;
+  }
+  for (auto _ : state) {
+    for (int call = 0; call < 64; ++call) kernel(kc, a.get(), a_stride, b.get(), c.get(), nr, nullptr);
+    benchmark::ClobberMemory();
+  }
+  set_gflops(state, 64 * 2.0 * double(rows) * nr * kc);
+  state.SetLabel(std::string("isa=") + nnjit::isa_name(hw.isa));
+}
+
 #ifdef NNJIT_BENCH_HAVE_OPENBLAS
 void BM_sgemm_openblas(benchmark::State& state, size_t n, size_t threads) {
   openblas_set_num_threads(int(threads));
@@ -116,6 +138,11 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMillisecond);
 #endif
     }
+  }
+  for (const size_t rows : {4, 6, 9, 12, 13, 14, 16, 18}) {
+    benchmark::RegisterBenchmark(("BM_gemm_panels_tile/" + std::to_string(rows) + "x16").c_str(),
+                                 BM_gemm_panels_tile, rows)
+        ->UseRealTime();
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

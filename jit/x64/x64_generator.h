@@ -21,11 +21,11 @@ class X64Generator : public Xbyak::CodeGenerator {
   // System V AMD64 integer argument registers, in order.
   const Xbyak::Reg64 arg0 = rdi, arg1 = rsi, arg2 = rdx, arg3 = rcx, arg4 = r8, arg5 = r9;
 
-  // y = 0. ymm16-31 exist only with EVEX encodings (AVX-512VL), where vxorps would need
-  // AVX512DQ: vpxord there.
-  void zero(const Xbyak::Ymm& y) {
-    if (y.getIdx() < 16) vxorps(y, y, y);
-    else vpxord(y, y, y);
+  // v = 0 (a ymm or zmm). zmm and ymm16-31 exist only with EVEX encodings (AVX-512F/VL),
+  // where vxorps would need AVX512DQ: vpxord there.
+  void zero(const Xbyak::Xmm& v) {
+    if (v.getIdx() < 16 && !v.isZMM()) vxorps(v, v, v);
+    else vpxord(v, v, v);
   }
 };
 

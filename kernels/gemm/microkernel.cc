@@ -31,8 +31,10 @@ TileShape microkernel_tile(Isa isa, size_t m, size_t n) {
 jit::KernelKey gemm_microkernel_key(Isa isa, TileShape tile, uint32_t flags) {
   jit::KernelKey key;
   key.family = jit::KernelFamily::f32_gemm;
-  // Tiles beyond the 16 ymm registers of AVX2 are generated for AVX-512VL's 32.
-  key.isa = isa == Isa::avx512 && tile_vector_registers(tile) > 16 ? Isa::avx512 : generator_isa(isa);
+  // Panels-A tiles (zmm) and tiles beyond the 16 ymm registers of AVX2 are generated for
+  // AVX-512's 32 registers.
+  const bool wide = (flags & jit::kPanelsA) || tile_vector_registers(tile) > 16;
+  key.isa = isa == Isa::avx512 && wide ? Isa::avx512 : generator_isa(isa);
   key.mr = static_cast<uint8_t>(tile.mr);
   key.nr = static_cast<uint8_t>(tile.nr);
   key.k_unroll = kUnroll;

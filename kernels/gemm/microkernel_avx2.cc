@@ -4,8 +4,10 @@
 // Registers: the first S (the spare ones, at least one) take turns as the broadcast of
 // one A value, the next V (= NR/8 vectors) hold the current NR values of the B panel,
 // and C's row i lives in the V registers from S + V + i*V. Per k step: V loads of B, MR broadcasts of A, MR*V FMAs.
-// Keys for Isa::avx512 get the 32 ymm registers of AVX-512VL (EVEX encodings), for tiles
-// of up to 14x16 (the Winograd multiply's rows = tiles).
+// Keys for Isa::avx512 get the 32 registers of AVX-512 (EVEX encodings): panels-A tiles of
+// 16 columns (the Winograd multiply's rows = tiles) run in zmm registers, one per row of C,
+// with A broadcast from memory by the FMA itself ({1to16}: no broadcast registers, one
+// instruction per row and k), up to 18 rows; other tiles use 32 ymm registers.
 // The K loop is unrolled `k_unroll` times with a one-step remainder loop; with strided A
 // it also prefetches the A rows 1 KiB ahead, with panels A the B rows 6 KiB ahead (or to L2
 // and L1 further ahead with far prefetch). C (or the
@@ -34,14 +36,22 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
     const int mr = key.mr, nr = key.nr;
     const int most_rows = (key.flags & jit::kPanelsA) ? 3 * kPanelRows : kPanelRows;
     if ((key.flags & jit::kStridedA) && (key.flags & jit::kPanelsA)) return false;
-    return mr >= 1 && mr <= most_rows && nr % 8 == 0 && nr >= 8 &&
-           tile_vector_registers({key.mr, key.nr}) <= size_t(registers(key.isa));
+    if (mr < 1 || mr > most_rows) return false;
+    if (uses_zmm(key)) return nr == 16;  // mr + 1 <= 19 of the 32 registers
+    return nr % 8 == 0 && nr >= 8 && tile_vector_registers({key.mr, key.nr}) <= size_t(registers(key.isa));
+  }
+
+  // zmm tiles: AVX-512 keys of panels-A tiles.
+  static bool uses_zmm(const jit::KernelKey& key) {
+    return key.isa == Isa::avx512 && (key.flags & jit::kPanelsA);
   }
 
   explicit GemmAvx2Generator(const jit::KernelKey& key)
       : mr_(key.mr),
         nr_(key.nr),
-        vectors_(key.nr / 8),
+        zmm_(uses_zmm(key)),
+        lanes_(zmm_ ? 16 : 8),
+        vectors_(key.nr / lanes_),
         flags_(key.flags),
         unroll_(key.k_unroll),
         strided_((key.flags & jit::kStridedA) != 0),
@@ -61,11 +71,14 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
   const Reg64 bias = rax;  // loaded from the stack when used
 
   // Broadcasts and B take the low registers: an EVEX vbroadcastss (into ymm16-31) measured
-  // 17 % slower tiles on Zen 4 than VEX ones; the accumulators take the rest.
-  int spare() const { return registers_ - (mr_ + 1) * vectors_; }
-  Ymm broadcast(int i) const { return Ymm(i % spare()); }
-  Ymm b_vector(int j) const { return Ymm(spare() + j); }
-  Ymm acc(int i, int j) const { return Ymm(spare() + vectors_ + i * vectors_ + j); }
+  // 17 % slower tiles on Zen 4 than VEX ones; the accumulators take the rest. zmm tiles
+  // have no broadcast registers (the FMAs broadcast from memory).
+  int spare() const { return zmm_ ? 0 : registers_ - (mr_ + 1) * vectors_; }
+  Xmm vector(int index) const { return Xmm(zmm_ ? Operand::ZMM : Operand::YMM, index); }
+  Xmm broadcast(int i) const { return vector(i % spare()); }
+  Xmm b_vector(int j) const { return vector(spare() + j); }
+  Xmm acc(int i, int j) const { return vector(spare() + vectors_ + i * vectors_ + j); }
+  int vector_bytes() const { return lanes_ * 4; }
 
   void generate() {
     shl(ldc, 2);  // elements -> bytes
@@ -83,7 +96,7 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
     L(main_loop);
     for (int u = 0; u < unroll_; ++u) k_step(u);
     if (strided_)
-      for (int i = 0; i < mr_; ++i) prefetcht0(a_element(i, kStridedPrefetchBytes / 4));
+      for (int i = 0; i < mr_; ++i) prefetcht0(ptr[a_element(i, kStridedPrefetchBytes / 4)]);
     if (panels_) prefetch_b();
     advance_a(unroll_);
     add(b, unroll_ * nr_ * 4);
@@ -122,21 +135,21 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
 
 
   // The address of A(i, k0 + u) relative to the current position.
-  Address a_element(int i, int u) {
+  RegExp a_element(int i, int u) {
     if (panels_) {
       const int offset = (u * kPanelRows + i % kPanelRows) * 4;
       switch (i / kPanelRows) {
-        case 0: return ptr[a + offset];
-        case 1: return ptr[a + lda + offset];
-        default: return ptr[a + lda * 2 + offset];
+        case 0: return a + offset;
+        case 1: return a + lda + offset;
+        default: return a + lda * 2 + offset;
       }
     }
-    if (!strided_) return ptr[a + (u * mr_ + i) * 4];
+    if (!strided_) return a + (u * mr_ + i) * 4;
     const Reg64& base = i < 3 ? a : a3;
     switch (i % 3) {
-      case 0: return ptr[base + u * 4];
-      case 1: return ptr[base + lda + u * 4];
-      default: return ptr[base + lda * 2 + u * 4];
+      case 0: return base + u * 4;
+      case 1: return base + lda + u * 4;
+      default: return base + lda * 2 + u * 4;
     }
   }
 
@@ -177,19 +190,23 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
 
   // One k: C[i][0..NR) += A(i, k) * B[k][0..NR) for every row.
   void k_step(int u) {
-    for (int j = 0; j < vectors_; ++j) vmovups(b_vector(j), ptr[b + (u * nr_ + 8 * j) * 4]);
+    for (int j = 0; j < vectors_; ++j) vmovups(b_vector(j), ptr[b + (u * nr_ + lanes_ * j) * 4]);
     for (int i = 0; i < mr_; ++i) {
-      vbroadcastss(broadcast(i), a_element(i, u));
+      if (zmm_) {  // one vector per row
+        vfmadd231ps(acc(i, 0), b_vector(0), ptr_b[a_element(i, u)]);
+        continue;
+      }
+      vbroadcastss(broadcast(i), ptr[a_element(i, u)]);
       for (int j = 0; j < vectors_; ++j) vfmadd231ps(acc(i, j), b_vector(j), broadcast(i));
     }
   }
 
   void store_tile() {
-    const Ymm scratch = b_vector(0);
+    const Xmm scratch = b_vector(0);
     if (flags_ & jit::kAccumulate) {
       mov(row, c);
       for (int i = 0; i < mr_; ++i) {
-        for (int j = 0; j < vectors_; ++j) vaddps(acc(i, j), acc(i, j), ptr[row + 32 * j]);
+        for (int j = 0; j < vectors_; ++j) vaddps(acc(i, j), acc(i, j), ptr[row + vector_bytes() * j]);
         if (i + 1 < mr_) add(row, ldc);
       }
     } else if (flags_ & jit::kBias) {
@@ -206,12 +223,14 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
     }
     mov(row, c);
     for (int i = 0; i < mr_; ++i) {
-      for (int j = 0; j < vectors_; ++j) vmovups(ptr[row + 32 * j], acc(i, j));
+      for (int j = 0; j < vectors_; ++j) vmovups(ptr[row + vector_bytes() * j], acc(i, j));
       if (i + 1 < mr_) add(row, ldc);
     }
   }
 
-  int mr_, nr_, vectors_;
+  int mr_, nr_;
+  bool zmm_;
+  int lanes_, vectors_;
   uint32_t flags_;
   int unroll_;
   bool strided_;
