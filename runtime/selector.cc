@@ -121,6 +121,18 @@ nnp_status select_convolution_algorithm(const ConvolutionCall& c, const Hardware
         is_square(c.kernel_size, 3) && c.operation != ConvolutionOperation::kernel_gradient &&
         has_fast_convolution_kernels(nnp_convolution_algorithm_wt8x8, problem, hardware))
       *chosen = nnp_convolution_algorithm_wt8x8;
+    // The compute strategy transforms the kernel in every call, and a 16x16 kernel spectrum
+    // costs four times an 8x8 one. Per (input, output) channel pair the work is about
+    // T^2 (tiles(T) + 15) (measured: a kernel transform costs ~15 tiles' multiply-accumulate
+    // and transforms), so 8x8 tiles win while tiles8 <= 4 tiles16 + 45 (alexnet.conv2,
+    // 27x27 5x5: 49 against 9 tiles, ft8x8 1.3-1.5x faster than ft16x16 at 1 and 2 threads).
+    if (*chosen == nnp_convolution_algorithm_ft16x16 && c.operation == ConvolutionOperation::inference &&
+        c.strategy_enum() == nnp_convolution_transform_strategy_compute && max_extent(c.kernel_size) <= 8 &&
+        min_extent(c.kernel_size) >= 2 &&
+        tiles_needed(unit_stride_output_size(c), c.kernel_size, 8) <=
+            4 * tiles_needed(unit_stride_output_size(c), c.kernel_size, 16) + 45 &&
+        has_fast_convolution_kernels(nnp_convolution_algorithm_ft8x8, problem, hardware))
+      *chosen = nnp_convolution_algorithm_ft8x8;
     if ((pointwise || few_winograd_tiles || !has_fast_convolution_kernels(*chosen, problem, hardware)) &&
         *chosen != nnp_convolution_algorithm_direct &&
         has_fast_convolution_kernels(nnp_convolution_algorithm_implicit_gemm, problem, hardware))

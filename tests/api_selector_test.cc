@@ -337,7 +337,10 @@ TEST(TunedAuto, RuleChoiceOrImplicitGemm) {
           // Allowed replacements: implicit GEMM, or wt8x8 for a 3x3 kernel the rule sends to FFT.
           const bool winograd_for_fft = chosen == kWt8 && kh == 3 && kw == 3 && op != kKernelGradient &&
                                         (rule == kFt8 || rule == kFt16);
-          if (chosen != rule && !winograd_for_fft) EXPECT_EQ(int(chosen), int(kGemm));
+          // ... or, inference with the compute strategy, ft8x8 for a kernel of at most 8x8.
+          const bool small_tiles_for_compute = chosen == kFt8 && rule == kFt16 && op == kInference &&
+                                               std::max(kh, kw) <= 8;
+          if (chosen != rule && !winograd_for_fft && !small_tiles_for_compute) EXPECT_EQ(int(chosen), int(kGemm));
           for (Algorithm a : kAllExplicit) {
             Algorithm echoed = static_cast<Algorithm>(7);
             if (Ask(op, a, s, &echoed) == nnp_status_success) EXPECT_EQ(int(echoed), int(a));
@@ -349,3 +352,23 @@ TEST(TunedAuto, RuleChoiceOrImplicitGemm) {
   }
   EXPECT_GT(checked, 100u);
 }
+
+// The compute strategy pays a kernel transform per call: on alexnet.conv2's shape (27x27,
+// 5x5, pad 2: 49 tiles of 8x8 against 9 of 16x16) auto takes 8x8 tiles, where the machine
+// has fast FFT kernels; reuse keeps the rule's 16x16; a larger image (tiles8 > 4 tiles16 + 45)
+// keeps 16x16 with either strategy.
+TEST(TunedAuto, ComputeStrategyTakesSmallFftTilesOnSmallImages) {
+  const Shape alexnet_conv2{27, 27, 2, 5, 5};
+  Algorithm chosen = static_cast<Algorithm>(7);
+  ASSERT_EQ(Ask(kInference, kAuto, alexnet_conv2, &chosen, nnp_convolution_transform_strategy_reuse),
+            nnp_status_success);
+  EXPECT_EQ(int(chosen), int(kFt16));
+  ASSERT_EQ(Ask(kInference, kAuto, alexnet_conv2, &chosen), nnp_status_success);
+  if (chosen == kGemm || std::string(nnp_ext_isa_name()) == "reference")
+    GTEST_SKIP() << "no fast FFT kernels here: auto follows the rule";
+  EXPECT_EQ(int(chosen), int(kFt8));
+  // 128x128 output: tiles8 = 32 * 32 = 1024 > 4 * 11 * 11 + 45 = 529 -> ft16x16
+  ASSERT_EQ(Ask(kInference, kAuto, Shape{128, 128, 2, 5, 5}, &chosen), nnp_status_success);
+  EXPECT_EQ(int(chosen), int(kFt16));
+}
+
