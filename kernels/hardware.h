@@ -33,7 +33,9 @@ inline bool isa_includes(Isa available, Isa level) {
 }
 
 // The level whose code generators serve `isa`: AVX-512 machines run the AVX2
-// generators (AVX-512 adds no FLOPS on the Zen 4 machines this was tuned on).
+// generators (AVX-512 adds no FLOPS on Zen 4), except where a kernel asks for Isa::avx512
+// keys itself: the Winograd multiply's zmm tiles (Zen 5 has full-width AVX-512: twice the
+// AVX2 FMA peak) and tiles that need AVX-512VL's 32 ymm registers.
 inline Isa generator_isa(Isa isa) { return isa == Isa::avx512 ? Isa::avx2 : isa; }
 
 struct Hardware {
