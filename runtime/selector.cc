@@ -26,12 +26,16 @@ size_t tiles_needed(nnp_size extent, nnp_size kernel, size_t tile) {
 }
 
 // The FFT tile choice of the auto rule (both kernel extents at most 8): 8x8 tiles
-// win unless they need more than four times as many tiles as 16x16.
-bool prefer_8x8_tiles(const ConvolutionCall& c) {
+// win unless they need more than four times as many tiles as 16x16 (plus `slack` tiles:
+// 0 in the rule).
+bool prefer_8x8_tiles(const ConvolutionCall& c, size_t slack = 0) {
   const nnp_size extent =
       c.operation == ConvolutionOperation::input_gradient ? c.input_size : unit_stride_output_size(c);
-  return tiles_needed(extent, c.kernel_size, 8) <= 4 * tiles_needed(extent, c.kernel_size, 16);
+  return tiles_needed(extent, c.kernel_size, 8) <= 4 * tiles_needed(extent, c.kernel_size, 16) + slack;
 }
+
+// The slack of the compute strategy's tile choice in inference (see select_convolution_algorithm).
+constexpr size_t kKernelTransformSlackTiles = 45;
 
 // API.md's table: may `algorithm` serve this call's shape?
 bool algorithm_serves(nnp_convolution_algorithm algorithm, const ConvolutionCall& c) {
@@ -128,9 +132,7 @@ nnp_status select_convolution_algorithm(const ConvolutionCall& c, const Hardware
     // 27x27 5x5: 49 against 9 tiles, ft8x8 1.3-1.5x faster than ft16x16 at 1 and 2 threads).
     if (*chosen == nnp_convolution_algorithm_ft16x16 && c.operation == ConvolutionOperation::inference &&
         c.strategy_enum() == nnp_convolution_transform_strategy_compute && max_extent(c.kernel_size) <= 8 &&
-        min_extent(c.kernel_size) >= 2 &&
-        tiles_needed(unit_stride_output_size(c), c.kernel_size, 8) <=
-            4 * tiles_needed(unit_stride_output_size(c), c.kernel_size, 16) + 45 &&
+        min_extent(c.kernel_size) >= 2 && prefer_8x8_tiles(c, kKernelTransformSlackTiles) &&
         has_fast_convolution_kernels(nnp_convolution_algorithm_ft8x8, problem, hardware))
       *chosen = nnp_convolution_algorithm_ft8x8;
     if ((pointwise || few_winograd_tiles || !has_fast_convolution_kernels(*chosen, problem, hardware)) &&

@@ -5,8 +5,8 @@
 //   A(i, k) = a[k*MR + i] for a packed panel, or a[i*a_stride + k] with the strided-A
 //   flag (A read in place from a row-major matrix, e.g. weights: no packing at all), or
 //   a[(i/6)*a_stride + k*6 + i%6] with the panels-A flag (rows from consecutive packed
-//   6-row panels a_stride floats apart: any MR up to 14 over data packed for MR = 6, as
-//   the Winograd multiply runs it on AVX-512 machines, with 32 registers).
+//   6-row panels a_stride floats apart: any MR up to 18 over data packed for MR = 6, as
+//   the Winograd multiply runs it on AVX-512 machines, in zmm registers).
 //
 // Products are summed from zero one k at a time, in increasing k, with fused
 // multiply-adds, and `init` is added last, so every implementation (JIT or reference

@@ -45,8 +45,8 @@ constexpr gemm::TileShape kPanelShape{kTileGroup, 16};
 constexpr size_t kMr = kPanelShape.mr, kNr = kPanelShape.nr;
 
 // The multiply runs the tiles of a block in chunks of rows, each starting at a panel of MR
-// tiles of V and read from up to three consecutive panels (jit::kPanelsA): with AVX-512's 32
-// registers chunks of 12 rows (one pass over each B panel feeds 24 accumulators), else 6; a
+// tiles of V and read from up to three consecutive panels (jit::kPanelsA): with AVX-512
+// chunks of 12 rows (12 zmm accumulators, one per row, per pass over each B panel), else 6; a
 // last remainder of 1-2 rows joins the chunk before it (at most 14 rows). No row is padded:
 // 9 tiles (a 13x13 or 14x14 image) run as one 9x16 tile, 25 as 12 + 13, 4 as 4.
 constexpr size_t kMostChunkRows = 14;

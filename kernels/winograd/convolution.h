@@ -30,8 +30,8 @@
 //                          consecutive cache lines.
 //
 // The GEMM of a position runs the block's tiles in chunks of rows that start at a panel of
-// V and read up to three consecutive panels (jit::kPanelsA): 12 rows with AVX-512VL's 32
-// ymm registers, else 6, the last chunk taking whatever is left (a remainder of 1-2 rows
+// V and read up to three consecutive panels (jit::kPanelsA): 12 rows with AVX-512 (one zmm
+// accumulator per row), else 6, the last chunk taking whatever is left (a remainder of 1-2 rows
 // joins the chunk before it, up to 14), so no row is computed for padding.
 //
 // ---- Blocking and threads ----------------------------------------------------------
