@@ -555,7 +555,7 @@ TEST(FftCmac, ReferenceAndJitMatchTheProductAndEachOther) {
     for (int blocked = 0; blocked < 2; ++blocked)
       for (int pointwise = 0; pointwise < 2; ++pointwise)
         for (int accumulate = 0; accumulate < 2; ++accumulate)
-          for (uint8_t nr = 1; nr <= std::min<size_t>(3, cmac_columns(isa)); ++nr) {
+          for (uint8_t nr = 1; nr <= cmac_columns(isa); ++nr) {
             const CmacSpec spec{nr, pointwise != 0, accumulate != 0, false, blocked != 0, true};
             const CmacFn code = jit_cmac(spec, isa);
             if (code == nullptr) continue;
@@ -566,8 +566,8 @@ TEST(FftCmac, ReferenceAndJitMatchTheProductAndEachOther) {
               const size_t lda = 3 * kLanes, a_im = kLanes + 3, a_pair = 2 * (k + 1) * lda + 5;  // floats
               const size_t ldb_k = blocked ? 35 : 21, ldb_n = 2, ldc_n = 7 * kLanes;
               const std::vector<float> a = random_vector(a_pair + (k + 1) * lda + a_im + kLanes, rng);
-              const std::vector<float> b = random_vector((k + 1) * ldb_k + 3 * ldb_n + 2 * kLanes, rng);
-              const std::vector<float> c0 = random_vector(3 * ldc_n + 4 * kLanes, rng);
+              const std::vector<float> b = random_vector((k + 1) * ldb_k + 8 * ldb_n + 2 * kLanes, rng);
+              const std::vector<float> c0 = random_vector(8 * ldc_n + 4 * kLanes, rng);
               std::vector<float> c_jit = c0, c_twin = c0;
               CmacArgs args{a.data(), lda * 4, a_im * 4, b.data(), ldb_k * 4, ldb_n * 4, c_jit.data(), ldc_n * 4,
                             k, nullptr, a.data(), a_pair * 4};

@@ -67,8 +67,8 @@ struct CmacSpec {
   bool accumulate;
   bool masked;
   bool blocked;  // B's k index in blocks of 8 consecutive floats (channel-interleaved data)
-  bool paired = false;  // two blocks of 8 rows (16 output channels) per call, sharing B's
-                        // broadcasts: generated only with AVX-512VL's 32 registers, unmasked
+  bool paired = false;  // two blocks of 8 rows (16 output channels) per call, one zmm lane
+                        // per row: generated only for AVX-512, unmasked
 };
 
 class Cmac {

@@ -517,6 +517,11 @@ bool valid_extent(uint8_t tile, uint8_t rows, uint8_t cols) {
 // three FMAs (pointwise: two FMAs). The k loop is unrolled k_unroll times (blocked B: 8).
 // Column n of B or C is at base + n * stride: bases at columns 0, 3 and 6 and scaled
 // indices 1, 2 (and 4) reach columns 0..7.
+// Paired calls (AVX-512 only) run both 8-row blocks in one zmm register per operand: A's
+// two blocks joined by a 256-bit insert, B broadcast to 16 lanes (Bi as an embedded
+// broadcast of the add and the FMA), so a column takes three 512-bit FMAs instead of six
+// 256-bit ones; the halves of C are stored to the two blocks. Each lane sees the operations
+// of an unpaired call, so the bits are the same.
 class CmacGenerator : public jit::x64::X64Generator {
  public:
   explicit CmacGenerator(const jit::KernelKey& key)
@@ -529,22 +534,13 @@ class CmacGenerator : public jit::x64::X64Generator {
         blocked_((key.flags & kBlockedB) != 0),
         paired_((key.flags & kPairedA) != 0) {
     if (paired_) {
-      // B's broadcasts in VEX registers (an EVEX vbroadcastss is slower on Zen 4), then A of
-      // both blocks, then the accumulators (ymm9 on, EVEX).
-      br = Ymm(0);
-      bim = Ymm(1);
-      bs = Ymm(2);
-      for (int block = 0; block < 2; ++block) {
-        a_re[block] = Ymm(3 + 3 * block);
-        a_im[block] = Ymm(4 + 3 * block);
-        a_sum[block] = Ymm(5 + 3 * block);
-      }
-      first_acc_ = 9;
+      // zmm: Br, Br + Bi, then A of both blocks (re, im, sum), then the accumulators.
+      first_acc_ = 5;
     } else {
       const int first = static_cast<int>(3 * nr_);
-      a_re[0] = Ymm(first);
-      a_im[0] = Ymm(first + 1);
-      a_sum[0] = Ymm(first + 2);
+      a_re = Ymm(first);
+      a_im = Ymm(first + 1);
+      a_sum = Ymm(first + 2);
       br = Ymm(first + 3);
       bim = Ymm(first + 4);
       bs = Ymm(first + 5);
@@ -553,10 +549,10 @@ class CmacGenerator : public jit::x64::X64Generator {
     generate();
   }
 
-  // Paired calls need 18 accumulators and 9 temporaries: AVX-512VL's 32 registers, unmasked A.
+  // Paired calls run in zmm (3 nr accumulators and 5 temporaries of 32): AVX-512, unmasked A.
   static bool serves(const jit::KernelKey& key) {
     if (!(key.flags & kPairedA)) return true;
-    return key.isa == Isa::avx512 && !(key.flags & kMaskedA) && key.nr <= 3;
+    return key.isa == Isa::avx512 && !(key.flags & kMaskedA);
   }
 
  private:
@@ -572,32 +568,28 @@ class CmacGenerator : public jit::x64::X64Generator {
   // rdi: the arguments, then the prefetch stream; rbx, rbp saved (B bases at columns 3, 6).
   const Reg64 args = rdi, a = rsi, a_im_offset = rdx, lda = rcx, b = r8, b3 = rbx, b6 = rbp, ldb_k = r10, ldb_n = r11,
               k = rax, pf = rdi, scratch = r9, a2 = r12;  // a2: block 1's A (paired)
-  Ymm a_re[2], a_im[2], a_sum[2], br, bim, bs, mask;
+  Ymm a_re, a_im, a_sum, br, bim, bs, mask;  // unpaired calls
   int first_acc_ = 0;
 
-  // Accumulator `part` of column n and block `block` (block 1 only when paired).
-  Ymm acc(size_t n, int part, int block = 0) const {
-    const int per_block = static_cast<int>(nr_) * parts();
-    return Ymm(first_acc_ + block * per_block + static_cast<int>(pointwise_ ? 2 * n : 3 * n) + part);
-  }
-  int blocks() const { return paired_ ? 2 : 1; }
+  // Accumulator `part` of column n (ymm; the zmm of the same number when paired).
+  Ymm acc(size_t n, int part) const { return Ymm(first_acc_ + static_cast<int>(n) * parts() + part); }
   int parts() const { return pointwise_ ? 2 : 3; }
 
   // Column n (< 8) of a row of B or C: base (column 0), base3, base6 + n' * stride.
-  Address column(const Reg64& base, const Reg64& base3, const Reg64& base6, const Reg64& stride, size_t n,
-                        int disp) {
+  static RegExp column(const Reg64& base, const Reg64& base3, const Reg64& base6, const Reg64& stride, size_t n,
+                       int disp) {
     switch (n) {
-      case 0: return ptr[base + disp];
-      case 1: return ptr[base + stride + disp];
-      case 2: return ptr[base + stride * 2 + disp];
-      case 3: return ptr[base3 + disp];
-      case 4: return ptr[base + stride * 4 + disp];
-      case 5: return ptr[base3 + stride * 2 + disp];
-      case 6: return ptr[base6 + disp];
-      default: return ptr[base6 + stride + disp];
+      case 0: return base + disp;
+      case 1: return base + stride + disp;
+      case 2: return base + stride * 2 + disp;
+      case 3: return base3 + disp;
+      case 4: return base + stride * 4 + disp;
+      case 5: return base3 + stride * 2 + disp;
+      case 6: return base6 + disp;
+      default: return base6 + stride + disp;
     }
   }
-  Address b_at(size_t n, int disp) { return column(b, b3, b6, ldb_n, n, disp); }
+  RegExp b_at(size_t n, int disp) const { return column(b, b3, b6, ldb_n, n, disp); }
 
 
   void generate() {
@@ -626,9 +618,11 @@ class CmacGenerator : public jit::x64::X64Generator {
     }
     mov(k, ptr[args + kK]);
     mov(pf, ptr[args + kPrefetch]);  // last use of args until the stores
-    for (int block = 0; block < blocks(); ++block)
-      for (size_t n = 0; n < nr_; ++n)
-        for (int part = 0; part < parts(); ++part) zero(acc(n, part, block));
+    for (size_t n = 0; n < nr_; ++n)
+      for (int part = 0; part < parts(); ++part) {
+        if (paired_) vxorps(Zmm(acc(n, part).getIdx()), Zmm(acc(n, part).getIdx()), Zmm(acc(n, part).getIdx()));
+        else zero(acc(n, part));
+      }
 
     Label main_loop, remainder, remainder_loop, done;
     // Blocked B: the main loop covers blocks of 8 k (B at displacements 4u, then the next
@@ -680,41 +674,68 @@ class CmacGenerator : public jit::x64::X64Generator {
   void step(int disp) {
     prefetcht0(ptr[pf]);
     add(pf, 64);
-    for (int block = 0; block < blocks(); ++block) {
-      const Reg64& base = block == 0 ? a : a2;
-      const Ymm ar = a_re[block], ai = a_im[block];
-      if (masked_ && evex_) {
-        vmovups(ar | k1 | T_z, ptr[base]);
-        vmovups(ai | k1 | T_z, ptr[base + a_im_offset]);
-      } else if (masked_) {
-        vmaskmovps(ar, mask, ptr[base]);
-        vmaskmovps(ai, mask, ptr[base + a_im_offset]);
-      } else {
-        vmovups(ar, ptr[base]);
-        vmovups(ai, ptr[base + a_im_offset]);
-      }
-      if (!pointwise_) {
-        vaddps(a_sum[block], ar, ai);  // Ar + Ai
-        vsubps(ai, ai, ar);            // Ai - Ar
-      }
+    if (paired_) {
+      step_paired(disp);
+      return;
+    }
+    const Ymm ar = a_re, ai = a_im;
+    if (masked_ && evex_) {
+      vmovups(ar | k1 | T_z, ptr[a]);
+      vmovups(ai | k1 | T_z, ptr[a + a_im_offset]);
+    } else if (masked_) {
+      vmaskmovps(ar, mask, ptr[a]);
+      vmaskmovps(ai, mask, ptr[a + a_im_offset]);
+    } else {
+      vmovups(ar, ptr[a]);
+      vmovups(ai, ptr[a + a_im_offset]);
+    }
+    if (!pointwise_) {
+      vaddps(a_sum, ar, ai);  // Ar + Ai
+      vsubps(ai, ai, ar);     // Ai - Ar
     }
     for (size_t n = 0; n < nr_; ++n) {
-      vbroadcastss(br, b_at(n, disp));
-      vbroadcastss(bim, b_at(n, disp + kIm));
-      if (!pointwise_) vaddps(bs, br, bim);
-      for (int block = 0; block < blocks(); ++block) {
-        if (pointwise_) {
-          vfmadd231ps(acc(n, 0, block), a_re[block], br);
-          vfmadd231ps(acc(n, 1, block), a_im[block], bim);
-        } else {
-          vfmadd231ps(acc(n, 0, block), a_re[block], bs);
-          vfmadd231ps(acc(n, 1, block), a_sum[block], bim);
-          vfmadd231ps(acc(n, 2, block), a_im[block], br);
-        }
+      vbroadcastss(br, ptr[b_at(n, disp)]);
+      vbroadcastss(bim, ptr[b_at(n, disp + kIm)]);
+      if (pointwise_) {
+        vfmadd231ps(acc(n, 0), ar, br);
+        vfmadd231ps(acc(n, 1), ai, bim);
+      } else {
+        vaddps(bs, br, bim);
+        vfmadd231ps(acc(n, 0), ar, bs);
+        vfmadd231ps(acc(n, 1), a_sum, bim);
+        vfmadd231ps(acc(n, 2), ai, br);
       }
     }
     add(a, lda);
-    if (paired_) add(a2, lda);
+  }
+
+  // The paired k step in zmm: lanes 0..7 block 0 (A at a), lanes 8..15 block 1 (A at a2).
+  void step_paired(int disp) {
+    const Zmm zbr(0), zbs(1), zar(2), zai(3), zsum(4);
+    vmovups(Ymm(zar.getIdx()), ptr[a]);
+    vinsertf64x4(zar, zar, ptr[a2], 1);
+    vmovups(Ymm(zai.getIdx()), ptr[a + a_im_offset]);
+    vinsertf64x4(zai, zai, ptr[a2 + a_im_offset], 1);
+    if (!pointwise_) {
+      vaddps(zsum, zar, zai);  // Ar + Ai
+      vsubps(zai, zai, zar);   // Ai - Ar
+    }
+    for (size_t n = 0; n < nr_; ++n) {
+      const Zmm p1(acc(n, 0).getIdx()), p2(acc(n, 1).getIdx());
+      if (pointwise_) {
+        vfmadd231ps(p1, zar, ptr_b[b_at(n, disp)]);
+        vfmadd231ps(p2, zai, ptr_b[b_at(n, disp + kIm)]);
+      } else {
+        const Zmm p3(acc(n, 2).getIdx());
+        vbroadcastss(zbr, ptr[b_at(n, disp)]);
+        vaddps(zbs, zbr, ptr_b[b_at(n, disp + kIm)]);
+        vfmadd231ps(p1, zar, zbs);
+        vfmadd231ps(p2, zsum, ptr_b[b_at(n, disp + kIm)]);
+        vfmadd231ps(p3, zai, zbr);
+      }
+    }
+    add(a, lda);
+    add(a2, lda);
   }
 
   void store() {
@@ -728,24 +749,36 @@ class CmacGenerator : public jit::x64::X64Generator {
     lea(c6, ptr[c3 + ldc_n * 2]);
     add(c6, ldc_n);
     // Paired: block 1's C is the next 64 bytes (its real parts, then its imaginary ones).
-    for (int block = 0; block < blocks(); ++block) {
-      const int offset = block * 2 * kIm;
-      for (size_t n = 0; n < nr_; ++n) {
-        Ymm re = acc(n, 0, block), im = acc(n, 1, block);
-        if (!pointwise_) {
-          vsubps(acc(n, 1, block), acc(n, 0, block), acc(n, 1, block));  // P1 - P2
-          vaddps(acc(n, 2, block), acc(n, 0, block), acc(n, 2, block));  // P1 + P3
-          re = acc(n, 1, block);
-          im = acc(n, 2, block);
+    for (size_t n = 0; n < nr_; ++n) {
+      int re = acc(n, 0).getIdx(), im = acc(n, 1).getIdx();
+      if (!pointwise_) {
+        const int p1 = re, p2 = im, p3 = acc(n, 2).getIdx();
+        if (paired_) {
+          vsubps(Zmm(p2), Zmm(p1), Zmm(p2));  // P1 - P2
+          vaddps(Zmm(p3), Zmm(p1), Zmm(p3));  // P1 + P3
+        } else {
+          vsubps(Ymm(p2), Ymm(p1), Ymm(p2));
+          vaddps(Ymm(p3), Ymm(p1), Ymm(p3));
         }
-        const Address c_re = column(c, c3, c6, ldc_n, n, offset);
-        const Address c_im = column(c, c3, c6, ldc_n, n, offset + kIm);
+        re = p2;
+        im = p3;
+      }
+      for (int part = 0; part < 2; ++part) {
+        const int sum = part == 0 ? re : im, disp = part == 0 ? 0 : kIm;
+        const Address block0 = ptr[column(c, c3, c6, ldc_n, n, disp)];
+        if (!paired_) {
+          if (accumulate_) vaddps(Ymm(sum), Ymm(sum), block0);
+          vmovups(block0, Ymm(sum));
+          continue;
+        }
+        const Address block1 = ptr[column(c, c3, c6, ldc_n, n, disp + 2 * kIm)];
         if (accumulate_) {
-          vaddps(re, re, c_re);
-          vaddps(im, im, c_im);
+          vmovups(ymm0, block0);
+          vinsertf64x4(zmm0, zmm0, block1, 1);
+          vaddps(Zmm(sum), Zmm(sum), zmm0);
         }
-        vmovups(c_re, re);
-        vmovups(c_im, im);
+        vmovups(block0, Ymm(sum));
+        vextractf64x4(block1, Zmm(sum), 1);
       }
     }
   }
