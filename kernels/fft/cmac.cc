@@ -113,17 +113,23 @@ void Cmac::operator()(const CmacArgs& args) const {
   else reference_cmac(spec_, args);
 }
 
-CmacSet::CmacSet(Isa isa, bool blocked) : columns(std::min(kCmacColumns, cmac_columns(isa))), paired(true) {
+CmacSet::CmacSet(Isa isa, bool blocked)
+    : columns(std::min(kCmacColumns, cmac_columns(isa))),
+      paired(true),
+      paired_columns(std::min(kCmacPairedColumns, cmac_columns(isa))) {
   for (int pointwise = 0; pointwise < 2; ++pointwise)
-    for (int accumulate = 0; accumulate < 2; ++accumulate)
-      for (size_t nr = 1; nr <= columns; ++nr) {
+    for (int accumulate = 0; accumulate < 2; ++accumulate) {
+      for (size_t nr = 1; nr <= columns; ++nr)
         for (int masked = 0; masked < 2; ++masked)
           kernels[pointwise][accumulate][masked][nr - 1] =
               Cmac({static_cast<uint8_t>(nr), pointwise != 0, accumulate != 0, masked != 0, blocked}, isa);
+      for (size_t nr = 1; nr <= paired_columns; ++nr) {
         const Cmac pair({static_cast<uint8_t>(nr), pointwise != 0, accumulate != 0, false, blocked, true}, isa);
         paired = paired && pair.generated();
         paired_kernels[pointwise][accumulate][nr - 1] = pair;
       }
+    }
+  if (!paired || paired_columns % columns != 0) paired_columns = columns;
 }
 
 }  // namespace nnjit::fft

@@ -35,10 +35,13 @@ inline constexpr size_t kCmacMaxColumns = 8;
 // AVX-512VL's 32 (the reference twin serves any number up to kCmacMaxColumns).
 constexpr size_t cmac_columns(Isa isa) { return isa == Isa::avx512 ? 8 : 3; }
 
-// Columns per call the drivers use. Three everywhere: on Zen 4 the broadcasts of B compete
-// with the FMAs for the FP pipes, and 1 x 3 columns measured fastest (4.9 complex MACs per
-// cycle in L1, against 3.9 for 1 x 8 with AVX-512VL registers).
+// Columns per call the drivers use. Three for unpaired calls: on Zen 4 the broadcasts of B
+// compete with the FMAs for the FP pipes, and 1 x 3 columns measured fastest (4.9 complex
+// MACs per cycle in L1, against 3.9 for 1 x 8 with AVX-512VL registers). Six for the paired
+// zmm calls, which load and join A once per k for more columns: 1.1-1.15x over three on
+// alexnet.conv2 at one thread (Zen 5), eight no better than six.
 inline constexpr size_t kCmacColumns = 3;
+inline constexpr size_t kCmacPairedColumns = 6;
 
 // All strides in bytes. B and C keep each imaginary part 8 floats (32 bytes) after its
 // real part (the channel-interleaved layouts: one 64-byte line per 8 channels).
@@ -93,8 +96,9 @@ jit::KernelKey cmac_key(const CmacSpec& spec, Isa isa);
 struct CmacSet {
   Cmac kernels[2][2][2][kCmacMaxColumns];
   Cmac paired_kernels[2][2][kCmacMaxColumns];
-  size_t columns;  // kCmacColumns: columns per call
-  bool paired;     // paired_kernels are generated code (never their slower twin)
+  size_t columns;         // kCmacColumns: columns per unpaired call
+  bool paired;            // paired_kernels are generated code (never their slower twin)
+  size_t paired_columns;  // kCmacPairedColumns: columns per paired call (a multiple of `columns`)
   CmacSet(Isa isa, bool blocked);
   const Cmac& get(bool pointwise, bool accumulate, bool masked, size_t nr) const {
     return kernels[pointwise][accumulate][masked][nr - 1];

@@ -141,7 +141,7 @@ Geometry geometry(const ConvolutionProblem& p, size_t tile) {
   g.tiles_y = divide_round_up(g.out_h, g.ph);
   g.tiles_x = divide_round_up(g.out_w, g.pw);
   g.tiles = g.images * g.tiles_per_image();
-  g.block = choose_block(g.tiles, tile * tile * (g.cin_pad + g.cout_pad) * sizeof(float), kCmacColumns,
+  g.block = choose_block(g.tiles, tile * tile * (g.cin_pad + g.cout_pad) * sizeof(float), kCmacPairedColumns,
                          p.operation == ConvolutionOperation::kernel_gradient ? kGradientBlockBudgetBytes
                                                                               : kBlockBudgetBytes);
   return g;
@@ -287,8 +287,9 @@ void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const f
   const size_t depth = round_up(divide_round_up(g.cin, depth_blocks), kLanes);  // whole channel blocks
   constexpr size_t kL1Budget = 20 * 1024;  // bytes of X group + kernel panel chunk
   const size_t panel_bytes = depth * 2 * kLanes * sizeof(float), tile_bytes = depth * 2 * sizeof(float);
-  const size_t group = std::max(kernels.columns, (kL1Budget > panel_bytes ? (kL1Budget - panel_bytes) / tile_bytes : 0) /
-                                                     kernels.columns * kernels.columns);
+  const size_t step = kernels.paired_columns;  // a multiple of kernels.columns
+  const size_t group =
+      std::max(step, (kL1Budget > panel_bytes ? (kL1Budget - panel_bytes) / tile_bytes : 0) / step * step);
   parallel_for(pool, g.slots, [&](size_t slot) {
     const bool pointwise = slot < 2;
     const float* x_slot = x + slot * g.x_slot_stride();
@@ -318,8 +319,9 @@ void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const f
           args.a = a + slot * kernel_slot_floats(g) + kernel_panel_offset(g, ob) + k0 * 2 * lanes;
           args.a_pair = pair ? (kernel_panel_offset(g, ob + 1) - kernel_panel_offset(g, ob)) * sizeof(float) : 0;
           float* y_block = y + slot * g.y_slot_stride() + ob * 2 * kLanes;
-          for (size_t t0 = g0; t0 < g1; t0 += kernels.columns) {
-            const size_t nr = std::min(kernels.columns, g1 - t0);
+          const size_t columns = pair ? kernels.paired_columns : kernels.columns;
+          for (size_t t0 = g0; t0 < g1; t0 += columns) {
+            const size_t nr = std::min(columns, g1 - t0);
             args.b = x_slot + t0 * 2 * g.cin_pad + 2 * k0;  // k0: a multiple of 8
             args.c = y_block + t0 * 2 * g.cout_pad;
             args.k = k;
