@@ -330,10 +330,12 @@ TEST(FftConvolution, FusedReluIsMaxOfTheIdentityResult) {
 
 // Precompute: the size does not depend on the input and is within Cout x Cin x T x T floats;
 // reuse gives the bits of compute, with 1 and 2 threads and a caller's exact workspace.
+// 75 output channels: compute transforms the kernel inside the multiply stage, two whole
+// 8-channel blocks per task (paired calls) and then a whole and a partial single block.
 TEST(FftConvolution, PrecomputeAndReuse) {
   for (Algorithm a : {kFt8, kFt16}) {
-    for (size_t k : {size_t(3), size_t(5)}) {
-      const ConvShape s = Shape(1, 13, 11, 19, 17, Same(k, k), k, k);
+    for (size_t k : {size_t(3), size_t(5)}) for (size_t cout : {size_t(11), size_t(75)}) {
+      const ConvShape s = Shape(1, 13, cout, 19, 17, Same(k, k), k, k);
       SCOPED_TRACE(std::string(Name(a)) + " " + s.ToString());
       const Data d = api_test::RandomConvData(s, 7700 + uint32_t(k));
       auto query = [&](nnp_size input) {

@@ -364,24 +364,41 @@ void transform_outputs(const Geometry& g, const InverseTransform& transform, con
 
 // ---- forward (output, inference, input gradient) ------------------------------------------
 
-// The fused path's stage 2 (see fused_kernel_transform): per task, one block of result
-// channels: its kernel panels, then every slot's product over all tiles.
+// The fused path's stage 2 (see fused_kernel_transform): per task, one or two blocks of
+// result channels: their kernel panels, then every slot's product over all tiles. Two whole
+// blocks share a task (and the paired zmm calls, 6 tile columns, A loaded once per k for 16
+// channels) where the paired kernels exist, both panels fit the scratch budget and there
+// are enough pairs to keep the threads busy; the bits are those of unpaired calls.
+size_t fused_blocks_per_task(const Geometry& g, const CmacSet& kernels, size_t threads) {
+  const size_t pairs = g.cout / kLanes / 2;
+  const bool pair = kernels.paired && 2 * fused_panel_bytes(g) <= kFusedPanelBytes && pairs >= 2 * threads;
+  return pair ? 2 : 1;
+}
+
 void transform_and_multiply(const Geometry& g, const CmacSet& kernels, const float* kernel, const float* x,
                             size_t count, float* y, float* scratch, const ExecutionContext& context) {
   const ForwardTransform transform = kernel_transform_for(g, context.hardware->isa);
   const TileStager stager = kernel_stager(g, context.hardware->isa);
-  const size_t threads = pthreadpool_get_threads_count(context.threadpool);
+  const size_t threads = std::max<size_t>(1, pthreadpool_get_threads_count(context.threadpool));
+  const size_t per_task = fused_blocks_per_task(g, kernels, threads);
+  // Tasks: pairs of whole blocks first (per_task 2), then single blocks.
+  const size_t paired_blocks = per_task == 2 ? g.cout / kLanes / 2 * 2 : 0;
+  const size_t tasks = paired_blocks / 2 + (g.cout_blocks() - paired_blocks);
+  const size_t panel_floats = fused_panel_bytes(g) / sizeof(float);
   SlotPool slots(scratch_count(threads));
   std::atomic<int64_t> transform_ns{0};
   const auto start = std::chrono::steady_clock::now();
-  parallel_for(context.threadpool, g.cout_blocks(), [&](size_t ob) {
+  parallel_for(context.threadpool, tasks, [&](size_t task) {
+    const bool pair = task < paired_blocks / 2;
+    const size_t ob = pair ? 2 * task : paired_blocks + (task - paired_blocks / 2);
     const size_t slot_index = slots.acquire();
-    float* panel = scratch + slot_index * fused_panel_bytes(g) / sizeof(float);
+    float* panel = scratch + slot_index * 2 * panel_floats;  // block ob; ob + 1 one panel on
     const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
     const size_t slot_stride = g.cin * 2 * lanes;
     const auto t0 = std::chrono::steady_clock::now();
-    for (size_t ri = 0; ri < g.cin; ++ri)
-      transform_kernel_panel(g, transform, stager, kernel, ri, ob, panel, slot_stride);
+    for (size_t b = 0; b < (pair ? 2u : 1u); ++b)
+      for (size_t ri = 0; ri < g.cin; ++ri)
+        transform_kernel_panel(g, transform, stager, kernel, ri, ob + b, panel + b * panel_floats, slot_stride);
     transform_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
     const LaneMask mask(lanes);
     CmacArgs args;
@@ -391,6 +408,8 @@ void transform_and_multiply(const Geometry& g, const CmacSet& kernels, const flo
     args.ldb_n = 2 * g.cin_pad * sizeof(float);
     args.ldc_n = 2 * g.cout_pad * sizeof(float);
     args.mask = mask.lanes;
+    args.a_pair = pair ? panel_floats * sizeof(float) : 0;
+    const size_t columns = pair ? kernels.paired_columns : kernels.columns;
     const size_t depth = round_up(divide_round_up(g.cin, divide_round_up(g.cin, kMaxCmacDepth)), kLanes);
     for (size_t slot = 0; slot < g.slots; ++slot) {
       const float* x_slot = x + slot * g.x_slot_stride();
@@ -399,10 +418,12 @@ void transform_and_multiply(const Geometry& g, const CmacSet& kernels, const flo
         args.a = panel + slot * slot_stride + k0 * 2 * lanes;
         args.k = std::min(depth, g.cin - k0);
         args.prefetch = x + std::min(slot + 1, g.slots - 1) * g.x_slot_stride();
-        for (size_t t0 = 0; t0 < count; t0 += kernels.columns) {
+        for (size_t t0 = 0; t0 < count; t0 += columns) {
+          const size_t nr = std::min(columns, count - t0);
           args.b = x_slot + t0 * 2 * g.cin_pad + 2 * k0;
           args.c = y_block + t0 * 2 * g.cout_pad;
-          kernels.get(slot < 2, k0 != 0, lanes != kLanes, std::min(kernels.columns, count - t0))(args);
+          if (pair) kernels.get_paired(slot < 2, k0 != 0, nr)(args);
+          else kernels.get(slot < 2, k0 != 0, lanes != kLanes, nr)(args);
         }
       }
     }
@@ -411,7 +432,7 @@ void transform_and_multiply(const Geometry& g, const CmacSet& kernels, const flo
   // Both stages ran inside the same tasks: the kernel transforms' share of the wall time is
   // their summed time spread over the threads.
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double transforms = std::min(wall, 1e-9 * double(transform_ns.load()) / double(std::max<size_t>(threads, 1)));
+  const double transforms = std::min(wall, 1e-9 * double(transform_ns.load()) / double(threads));
   context.profile->kernel_transform += transforms;
   context.profile->block_multiplication += wall - transforms;
 }
@@ -425,7 +446,7 @@ nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const Con
   float* scratch = nullptr;
   if (fused) {
     scratch = workspace;
-    workspace += scratch_count(pthreadpool_get_threads_count(context.threadpool)) * fused_panel_bytes(g) / sizeof(float);
+    workspace += scratch_count(pthreadpool_get_threads_count(context.threadpool)) * 2 * fused_panel_bytes(g) / sizeof(float);
   } else if (p.strategy != nnp_convolution_transform_strategy_reuse) {
     StageTimer timer(context.profile->kernel_transform);
     transform_kernels(g, t.kernel, workspace, context);
@@ -468,7 +489,7 @@ nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const Con
 
 size_t forward_workspace_bytes(const ConvolutionProblem& p, const Geometry& g, size_t threads) {
   size_t kernel = p.strategy == nnp_convolution_transform_strategy_reuse ? 0 : kernel_floats(g) * sizeof(float);
-  if (fused_kernel_transform(p, g)) kernel = scratch_count(threads) * fused_panel_bytes(g);
+  if (fused_kernel_transform(p, g)) kernel = scratch_count(threads) * 2 * fused_panel_bytes(g);  // room for a pair
   return kernel + round_up(g.x_floats() * sizeof(float), kAlignment) + round_up(g.y_floats() * sizeof(float), kAlignment);
 }
 
