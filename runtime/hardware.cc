@@ -5,6 +5,10 @@
 
 #include <cpuinfo.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace nnjit {
 namespace {
 
@@ -35,16 +39,45 @@ size_t per_core_bytes(const cpuinfo_cache* cache) {
   return cache->size / cores_sharing;
 }
 
+// What the legacy leaves report on an AMD CPU (all zeros elsewhere).
+LegacyCaches legacy_caches() {
+#if defined(__x86_64__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  __cpuid(0, eax, ebx, ecx, edx);
+  const bool amd = ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;  // "AuthenticAMD"
+  if (amd && __get_cpuid_max(0x80000000, nullptr) >= 0x80000006) {
+    unsigned ecx5 = 0, ecx6 = 0, edx6 = 0;
+    __cpuid(0x80000005, eax, ebx, ecx5, edx);
+    __cpuid(0x80000006, eax, ebx, ecx6, edx6);
+    return decode_amd_legacy_caches(ecx5, ecx6, edx6);
+  }
+#endif
+  return {0, 0, 0};
+}
+
 void detect_caches(Hardware& hw) {
-  if (const size_t l1 = per_core_bytes(cpuinfo_get_l1d_cache(0))) hw.l1d_bytes = l1;
-  if (const size_t l2 = per_core_bytes(cpuinfo_get_l2_cache(0))) hw.l2_bytes = l2;
   const cpuinfo_cache* l3 = cpuinfo_get_l3_cache(0);
+  size_t l1 = per_core_bytes(cpuinfo_get_l1d_cache(0)), l2 = per_core_bytes(cpuinfo_get_l2_cache(0));
   hw.l3_bytes = l3 != nullptr ? l3->size : 0;
+  if (l1 == 0 && l2 == 0 && hw.l3_bytes == 0) {
+    const LegacyCaches legacy = legacy_caches();
+    l1 = legacy.l1d_bytes;
+    l2 = legacy.l2_bytes;
+    hw.l3_bytes = legacy.l3_bytes;
+  }
+  if (l1 != 0) hw.l1d_bytes = l1;
+  if (l2 != 0) hw.l2_bytes = l2;
   hw.cores = std::max<size_t>(1, cpuinfo_get_cores_count());
   hw.logical_processors = std::max<size_t>(1, cpuinfo_get_processors_count());
 }
 
 }  // namespace
+
+LegacyCaches decode_amd_legacy_caches(uint32_t ecx_80000005, uint32_t ecx_80000006, uint32_t edx_80000006) {
+  constexpr size_t kKiB = 1024;
+  return {size_t{ecx_80000005 >> 24} * kKiB, size_t{ecx_80000006 >> 16} * kKiB,
+          std::min(size_t{edx_80000006 >> 18} * 512 * kKiB, kLegacyL3CapBytes)};
+}
 
 std::optional<Isa> parse_isa(std::string_view name) {
   for (Isa isa : {Isa::reference, Isa::avx2, Isa::avx512, Isa::neon}) {
