@@ -339,12 +339,18 @@ void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const f
   });
 }
 
-// Output transform of the block's tiles into the result image.
-void transform_outputs(const Geometry& g, const InverseTransform& transform, const TileUnstager& unstage,
-                       const float* y, size_t first, size_t count, const float* bias, float* output,
-                       pthreadpool_t pool) {
-  parallel_for(pool, count * g.cout_blocks(), [&](size_t task) {
-    const size_t ob = task / count, t = task % count;
+// Output transform of the block's tiles into the result image: per (tile, block of 8 result
+// channels), inverted, scaled, biased, rectified and clipped at the image edge.
+struct OutputStage {
+  const Geometry& g;
+  const InverseTransform& transform;
+  const TileUnstager& unstage;
+  const float* y;  // the block's Y
+  size_t first, count;  // the block's tiles
+  const float* bias;    // or null
+  float* output;
+
+  void tile(size_t t, size_t ob) const {
     const TilePosition tp = position(g, first + t);
     const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
     alignas(32) float bias_lanes[kLanes] = {};
@@ -359,83 +365,118 @@ void transform_outputs(const Geometry& g, const InverseTransform& transform, con
     }
     float* image = output + (tp.image * g.cout + ob * kLanes) * g.out_h * g.out_w;
     unstage(result, g.ph, g.pw, lanes, tp.ty * g.ph, tp.tx * g.pw, g.out_h, g.out_w, image);
-  });
-}
+  }
+
+  void run(pthreadpool_t pool) const {
+    parallel_for(pool, count * g.cout_blocks(), [&](size_t task) { tile(task % count, task / count); });
+  }
+};
 
 // ---- forward (output, inference, input gradient) ------------------------------------------
 
-// The fused path's stage 2 (see fused_kernel_transform): per task, one or two blocks of
-// result channels: their kernel panels, then every slot's product over all tiles. Two whole
-// blocks share a task (and the paired zmm calls, 6 tile columns, A loaded once per k for 16
-// channels) where the paired kernels exist, both panels fit the scratch budget and there
+// Stages 2 and 3 by blocks of result channels, for a block of tiles that is all the tiles
+// (batch 1): per task, one or two blocks of 8 result channels, every slot's product over
+// all tiles, then the output transform of those channels for every tile. Their Y columns
+// are then complete and still in this core's caches; with the stages apart, the output
+// stage read half of Y from the other core (measured costly where the two cores share no
+// cache: the 2-thread output transform of alexnet.conv2 ft16x16 took 1.5x its 1-thread time).
+// The kernel panels are either the precomputed A (`a`) or, with `kernel` (the fused path,
+// see fused_kernel_transform), transformed by the task into its scratch panels first: the
+// whole transformed kernel is then never written out.
+// Two whole blocks share a task (and the paired zmm calls, 6 tile columns, A loaded once per
+// k for 16 channels) where the paired kernels exist, scratch panels fit the budget and there
 // are enough pairs to keep the threads busy; the bits are those of unpaired calls.
-size_t fused_blocks_per_task(const Geometry& g, const CmacSet& kernels, size_t threads) {
-  const size_t pairs = g.cout / kLanes / 2;
-  const bool pair = kernels.paired && 2 * fused_panel_bytes(g) <= kFusedPanelBytes && pairs >= 2 * threads;
-  return pair ? 2 : 1;
-}
+struct ChannelMajorStage {
+  const Geometry& g;
+  const CmacSet& kernels;
+  const float* a;       // precomputed A, or null
+  const float* kernel;  // the problem's kernel (a == null)
+  float* scratch;       // per thread: two fused panels (a == null)
 
-void transform_and_multiply(const Geometry& g, const CmacSet& kernels, const float* kernel, const float* x,
-                            size_t count, float* y, float* scratch, const ExecutionContext& context) {
-  const ForwardTransform transform = kernel_transform_for(g, context.hardware->isa);
-  const TileStager stager = kernel_stager(g, context.hardware->isa);
-  const size_t threads = std::max<size_t>(1, pthreadpool_get_threads_count(context.threadpool));
-  const size_t per_task = fused_blocks_per_task(g, kernels, threads);
-  // Tasks: pairs of whole blocks first (per_task 2), then single blocks.
-  const size_t paired_blocks = per_task == 2 ? g.cout / kLanes / 2 * 2 : 0;
-  const size_t tasks = paired_blocks / 2 + (g.cout_blocks() - paired_blocks);
-  const size_t panel_floats = fused_panel_bytes(g) / sizeof(float);
-  SlotPool slots(scratch_count(threads));
-  std::atomic<int64_t> transform_ns{0};
-  const auto start = std::chrono::steady_clock::now();
-  parallel_for(context.threadpool, tasks, [&](size_t task) {
-    const bool pair = task < paired_blocks / 2;
-    const size_t ob = pair ? 2 * task : paired_blocks + (task - paired_blocks / 2);
-    const size_t slot_index = slots.acquire();
-    float* panel = scratch + slot_index * 2 * panel_floats;  // block ob; ob + 1 one panel on
-    const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
-    const size_t slot_stride = g.cin * 2 * lanes;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (size_t b = 0; b < (pair ? 2u : 1u); ++b)
-      for (size_t ri = 0; ri < g.cin; ++ri)
-        transform_kernel_panel(g, transform, stager, kernel, ri, ob + b, panel + b * panel_floats, slot_stride);
-    transform_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-    const LaneMask mask(lanes);
-    CmacArgs args;
-    args.lda = 2 * lanes * sizeof(float);
-    args.a_im = lanes * sizeof(float);
-    args.ldb_k = 2 * kLanes * sizeof(float);
-    args.ldb_n = 2 * g.cin_pad * sizeof(float);
-    args.ldc_n = 2 * g.cout_pad * sizeof(float);
-    args.mask = mask.lanes;
-    args.a_pair = pair ? panel_floats * sizeof(float) : 0;
-    const size_t columns = pair ? kernels.paired_columns : kernels.columns;
+  bool pairs(size_t threads) const {
+    const size_t pairs = g.cout / kLanes / 2;
+    return kernels.paired && (a != nullptr || 2 * fused_panel_bytes(g) <= kFusedPanelBytes) && pairs >= 2 * threads;
+  }
+
+  void run(const float* x, size_t count, float* y, const OutputStage& outputs, const ExecutionContext& context) const {
+    const ForwardTransform transform = kernel_transform_for(g, context.hardware->isa);
+    const TileStager stager = kernel_stager(g, context.hardware->isa);
+    const size_t threads = std::max<size_t>(1, pthreadpool_get_threads_count(context.threadpool));
+    // Tasks: pairs of whole blocks first, then single blocks.
+    const size_t paired_blocks = pairs(threads) ? g.cout / kLanes / 2 * 2 : 0;
+    const size_t tasks = paired_blocks / 2 + (g.cout_blocks() - paired_blocks);
+    const size_t panel_floats = fused_panel_bytes(g) / sizeof(float);
     const size_t depth = round_up(divide_round_up(g.cin, divide_round_up(g.cin, kMaxCmacDepth)), kLanes);
-    for (size_t slot = 0; slot < g.slots; ++slot) {
-      const float* x_slot = x + slot * g.x_slot_stride();
-      float* y_block = y + slot * g.y_slot_stride() + ob * 2 * kLanes;
-      for (size_t k0 = 0; k0 < g.cin; k0 += depth) {
-        args.a = panel + slot * slot_stride + k0 * 2 * lanes;
-        args.k = std::min(depth, g.cin - k0);
-        args.prefetch = x + std::min(slot + 1, g.slots - 1) * g.x_slot_stride();
-        for (size_t t0 = 0; t0 < count; t0 += columns) {
-          const size_t nr = std::min(columns, count - t0);
-          args.b = x_slot + t0 * 2 * g.cin_pad + 2 * k0;
-          args.c = y_block + t0 * 2 * g.cout_pad;
-          if (pair) kernels.get_paired(slot < 2, k0 != 0, nr)(args);
-          else kernels.get(slot < 2, k0 != 0, lanes != kLanes, nr)(args);
+    SlotPool slots(scratch_count(threads));
+    std::atomic<int64_t> transform_ns{0}, output_ns{0};
+    const auto start = std::chrono::steady_clock::now();
+    parallel_for(context.threadpool, tasks, [&](size_t task) {
+      const bool pair = task < paired_blocks / 2;
+      const size_t ob = pair ? 2 * task : paired_blocks + (task - paired_blocks / 2);
+      const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+      // Block ob's panel in slot 0, the slot stride, and block ob + 1's panel from there.
+      const float* panel = a + kernel_panel_offset(g, ob);
+      size_t slot_stride = kernel_slot_floats(g), pair_offset = kernel_panel_offset(g, ob + 1) - kernel_panel_offset(g, ob);
+      const size_t slot_index = slots.acquire();
+      if (a == nullptr) {
+        float* own = scratch + slot_index * 2 * panel_floats;
+        slot_stride = g.cin * 2 * lanes;
+        pair_offset = panel_floats;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (size_t b = 0; b < (pair ? 2u : 1u); ++b)
+          for (size_t ri = 0; ri < g.cin; ++ri)
+            transform_kernel_panel(g, transform, stager, kernel, ri, ob + b, own + b * panel_floats, slot_stride);
+        transform_ns +=
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+        panel = own;
+      }
+      const LaneMask mask(lanes);
+      CmacArgs args;
+      args.lda = 2 * lanes * sizeof(float);
+      args.a_im = lanes * sizeof(float);
+      args.ldb_k = 2 * kLanes * sizeof(float);
+      args.ldb_n = 2 * g.cin_pad * sizeof(float);
+      args.ldc_n = 2 * g.cout_pad * sizeof(float);
+      args.mask = mask.lanes;
+      args.a_pair = pair ? pair_offset * sizeof(float) : 0;
+      const size_t columns = pair ? kernels.paired_columns : kernels.columns;
+      for (size_t slot = 0; slot < g.slots; ++slot) {
+        const float* x_slot = x + slot * g.x_slot_stride();
+        float* y_block = y + slot * g.y_slot_stride() + ob * 2 * kLanes;
+        // Prefetched by the first calls: the next slot's panels (k lines each).
+        const float* next = panel + std::min(slot + 1, g.slots - 1) * slot_stride;
+        size_t call = 0;
+        for (size_t k0 = 0; k0 < g.cin; k0 += depth) {
+          args.a = panel + slot * slot_stride + k0 * 2 * lanes;
+          args.k = std::min(depth, g.cin - k0);
+          for (size_t t0 = 0; t0 < count; t0 += columns, ++call) {
+            const size_t nr = std::min(columns, count - t0);
+            args.b = x_slot + t0 * 2 * g.cin_pad + 2 * k0;
+            args.c = y_block + t0 * 2 * g.cout_pad;
+            args.prefetch = call == 0 ? next + k0 * 2 * lanes
+                            : call == 1 && pair ? next + pair_offset + k0 * 2 * lanes
+                                                : x + std::min(slot + 1, g.slots - 1) * g.x_slot_stride();
+            if (pair) kernels.get_paired(slot < 2, k0 != 0, nr)(args);
+            else kernels.get(slot < 2, k0 != 0, lanes != kLanes, nr)(args);
+          }
         }
       }
-    }
-    slots.release(slot_index);
-  });
-  // Both stages ran inside the same tasks: the kernel transforms' share of the wall time is
-  // their summed time spread over the threads.
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double transforms = std::min(wall, 1e-9 * double(transform_ns.load()) / double(threads));
-  context.profile->kernel_transform += transforms;
-  context.profile->block_multiplication += wall - transforms;
-}
+      slots.release(slot_index);
+      const auto t1 = std::chrono::steady_clock::now();
+      for (size_t b = 0; b < (pair ? 2u : 1u); ++b)
+        for (size_t t = 0; t < count; ++t) outputs.tile(t, ob + b);
+      output_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t1).count();
+    });
+    // The stages ran inside the same tasks: the kernel and output transforms' shares of the
+    // wall time are their summed times spread over the threads.
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double transforms = std::min(wall, 1e-9 * double(transform_ns.load()) / double(threads));
+    const double out = std::min(wall - transforms, 1e-9 * double(output_ns.load()) / double(threads));
+    context.profile->kernel_transform += transforms;
+    context.profile->output_transform += out;
+    context.profile->block_multiplication += wall - transforms - out;
+  }
+};
 
 nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const ConvolutionTensors& t,
                        const ExecutionContext& context) {
@@ -473,15 +514,19 @@ nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const Con
       StageTimer timer(context.profile->input_transform);
       transform_inputs(g, stage, input_transform, t.input, first, count, x, false, context.threadpool);
     }
-    if (fused) {
-      transform_and_multiply(g, kernels, t.kernel, x, count, y, scratch, context);
-    } else {
+    const OutputStage outputs{g, output_transform, unstage, y, first, count, bias, t.output};
+    if (count == g.tiles) {  // one block: stages 2 and 3 by channels
+      const ChannelMajorStage stage{g, kernels, fused ? nullptr : a, t.kernel, scratch};
+      stage.run(x, count, y, outputs, context);
+      continue;
+    }
+    {
       StageTimer timer(context.profile->block_multiplication);
       multiply(g, kernels, a, x, count, y, context.threadpool);
     }
     {
       StageTimer timer(context.profile->output_transform);
-      transform_outputs(g, output_transform, unstage, y, first, count, bias, t.output, context.threadpool);
+      outputs.run(context.threadpool);
     }
   }
   return nnp_status_success;
