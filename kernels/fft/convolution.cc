@@ -18,17 +18,20 @@
 //   1. input transform: each (tile, 8 channels) is staged channel-interleaved (8x8
 //      transposes, staging.h) and transformed into X (every slot of the packed spectrum);
 //   2. multiply-accumulate: per slot, Y = sum over input channels of A (the transformed
-//      kernel) times X, one microkernel call per 8 output channels x 3 tiles, the
-//      channels in chunks of at most 256 (the kernel panel then stays in L1);
+//      kernel) times X, one microkernel call per 8 output channels x 3 tiles (AVX-512: 16
+//      channels x 6 tiles), the channels in chunks of at most 256;
 //   3. output transform: each (tile, 8 output channels) is inverted, scaled, biased,
 //      rectified and written back to NCHW (clipped at the image edge).
-// A block's X and Y stay in the last-level cache while the transformed kernel streams
-// through once per block; per slot, the kernel slice (Cout x Cin) and the block's X and Y
-// slices fit in L2. Each stage is split over the thread pool (tasks: tiles x channel
-// blocks, or slots x output channel blocks); every result element is computed by one
-// task with the same operations whatever the thread count, so results do not depend on it.
+// Several blocks (batches): a block's X and Y stay in the last-level cache while the
+// transformed kernel streams through once per block; per slot, the kernel slice (Cout x
+// Cin) and the block's X and Y slices fit in L2; stages 2 and 3 are separate parallel loops
+// (tasks: slots; tiles x channel blocks). One block (batch 1): stages 2 and 3 run together,
+// one task per block (or pair of blocks) of output channels over every slot and tile
+// (ChannelMajorStage). Every result element is computed by one task with the same
+// operations whatever the thread count or the path, so results depend on neither.
 // Compute strategy: the kernel is transformed into the workspace first (precompute writes
-// the same bytes into the caller's buffer, reuse reads them from there).
+// the same bytes into the caller's buffer, reuse reads them from there), or, with one block
+// and small kernel panels, by each stage-2 task for its own channels (fused).
 //
 // ---- Layouts (floats; "pad" = rounded up to 8) ----------------------------------------
 // transformed kernel A:  [slot][out channel / 8][in channel][re, im][8 (last block: Cout % 8)]
