@@ -65,6 +65,9 @@ const Case kCases[] = {
     {"c17_5_8x80_13_tiles", 1, 17, 5, 8, 80, kNoPad, 1, true, true},
     {"c9_33_8x44_batch2_14_tiles", 2, 9, 33, 8, 44, kNoPad, 1, false, true},
     {"c5_7_30x30_pad1_25_tiles", 1, 5, 7, 30, 30, kPad1, 1, false, true},
+    // 100 tiles, 5 panels of output channels: with a 0.3-2.6 MiB L2 the compute strategy
+    // fuses the kernel transform on one thread and runs private blocks on two.
+    {"c33_65_56x56_fused_or_private", 1, 33, 65, 56, 56, kPad1, 1, true, true},
     // stride 2 (inference)
     {"s2_c3_13x12_pad1", 1, 3, 4, 13, 12, kPad1, 2, true, true},
     {"s2_c17_16x16_pad1", 1, 17, 19, 16, 16, kPad1, 2, false, false},
