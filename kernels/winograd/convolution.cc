@@ -81,12 +81,15 @@ constexpr size_t kBlockBytes = size_t{8} << 20;
 constexpr size_t kMinBlockTiles = 48;
 
 // Large images with few channels: each thread runs whole blocks of tiles through the three
-// stages with V and M in 5/8 of its L2 (no synchronisation between the stages), when such
+// stages with V and M in 6/8 of its L2 (no synchronisation between the stages), when such
 // a block holds at least one group of tiles and there are at least two blocks. Measured on
 // vgg.conv1_2/conv2_2 and resnet18.conv2: as fast as the staged mode on one thread, 1.3x to
-// 1.6x faster on two.
-constexpr size_t kPrivateL2Eighths = 5;
+// 1.6x faster on two. A block is a whole number of the multiply's row chunks where it holds
+// one (vgg.conv2_2 with a 1 MiB L2: 12 tiles, not 6 at 5/8 of it: 1.1x on one thread, 1.25x
+// on two), and with several threads and few blocks their count is a multiple of the threads.
+constexpr size_t kPrivateL2Eighths = 6;
 constexpr size_t kMinPrivateTiles = kTileGroup;
+constexpr size_t kFewPrivateBlocksPerThread = 4;
 
 // The compute strategy transforms the kernel panel by panel right before its GEMMs (never
 // writing all of U) when all tiles fit one block of at most kFusedBlockBytes and there are
@@ -194,7 +197,10 @@ Plan make_plan(const ConvolutionProblem& p, const Hardware& hw, size_t threads) 
 
   const size_t tile_bytes = kPositions * (plan.in8 + plan.out_nr) * sizeof(float);
   const size_t tiles = g.tiles();
-  const size_t private_tiles = hw.l2_bytes * kPrivateL2Eighths / 8 / tile_bytes / kMr * kMr;
+  const size_t private_room = hw.l2_bytes * kPrivateL2Eighths / 8 / tile_bytes;
+  const size_t chunk_rows = RowChunks(hw.isa).chunk_rows;
+  const size_t private_tiles = private_room >= chunk_rows ? private_room / chunk_rows * chunk_rows
+                                                          : private_room / kMr * kMr;
   plan.own_kernel = p.strategy != nnp_convolution_transform_strategy_reuse;
   // (Its tasks are panels of output channels: at least two per thread.)
   const bool private_fits = private_tiles >= kMinPrivateTiles && tiles >= 2 * private_tiles;
@@ -208,7 +214,10 @@ Plan make_plan(const ConvolutionProblem& p, const Hardware& hw, size_t threads) 
                       : plan.private_blocks ? private_tiles
                                             : round_up(std::max(kBlockBytes / tile_bytes, kMinBlockTiles), kMr);
   plan.blocks = divide_round_up(tiles, most);
+  if (plan.private_blocks && threads > 1 && plan.blocks < kFewPrivateBlocksPerThread * threads)
+    plan.blocks = round_up(plan.blocks, threads);
   plan.block_tiles = round_up(divide_round_up(tiles, plan.blocks), kMr);
+  plan.blocks = divide_round_up(tiles, plan.block_tiles);  // (no empty last block)
 
   plan.slots = std::clamp<size_t>(threads, 1, 64);
   size_t at = 0;
