@@ -311,8 +311,8 @@ class KernelGenerator : public TransformGenerator {
   const Reg64 g = rsi, lane = rdx, lane3 = rcx, g4 = r8, group_g = r9, steps = r10, out = r11;
   const Reg64 pos = rax, pos3 = rdi, q = rbx, q4 = r12, group_out = r13, count = r14, groups = r15;
 
-  // [rsp, +768): t[i][kx]; then step_stride and output_step (bytes).
-  static constexpr int kT = 0, kStep = 24 * kVector, kOutputStep = kStep + 8, kScratch = kStep + 32;
+  // [rsp, +32): step_stride and output_step (bytes).
+  static constexpr int kStep = 0, kOutputStep = kStep + 8, kScratch = kStep + 32;
 
   void generate() {
     enter({rbx, r12, r13, r14, r15}, kScratch);
@@ -344,18 +344,18 @@ class KernelGenerator : public TransformGenerator {
     mov(count, groups);
     L(group_loop);
     load_taps();
-    // Columns: t[i][kx] = (G g)[i][kx].
-    for (int kx = 0; kx < 3; ++kx) {
-      transform_1d(tap(0, kx), tap(1, kx), tap(2, kx), {ymm1, ymm2, ymm3},
-                   [&](int i, const Ymm& v) { vmovaps(ptr[rsp + kT + (i * 3 + kx) * kVector], v); });
-    }
-    // Rows: U[i][j] = (t G^T)[i][j], stored at position 8i + j.
+    // Row by row: t[i][kx] = (G g)[i][kx] for kx < 3, computed from the taps (which stay in
+    // registers) right before U[i][j] = (t G^T)[i][j], stored at position 8i + j. The
+    // elements of t are those of kernel_1d down each column, by the same operations; rows
+    // 2, 4 and 6 recompute the sums they share with rows 1, 3 and 5 rather than go
+    // through memory (the stores are what limits this kernel).
     mov(q, group_out);
     for (int i = 0; i < 8; ++i) {
-      for (int kx = 0; kx < 3; ++kx) vmovaps(Ymm(kx), ptr[rsp + kT + (i * 3 + kx) * kVector]);
+      std::array<Ymm, 3> t{ymm1, ymm2, ymm3};
+      for (int kx = 0; kx < 3; ++kx) t[kx] = column_element(i, kx, t[kx]);
       lea(q4, ptr[q + pos * 4]);
       const EightRows positions{q, q4, pos, pos3};
-      transform_1d(ymm0, ymm1, ymm2, {ymm3, ymm4, ymm5},
+      transform_1d(t[0], t[1], t[2], {ymm4, ymm5, ymm6},
                    [&](int j, const Ymm& v) { vmovups(ptr[positions(j)], v); });
       if (i + 1 < 8) lea(q, ptr[q + pos * 8]);
     }
@@ -376,6 +376,32 @@ class KernelGenerator : public TransformGenerator {
   Ymm tap(int ky, int kx) const {
     const int index = rotated_ ? 8 - (3 * ky + kx) : 3 * ky + kx;
     return index == 8 ? ymm0 : Ymm(8 + index);
+  }
+
+  // (G g)[i][kx] as kernel_1d computes element i of column kx, into `dst` (clobbering
+  // ymm4 and ymm5); rows 0 and 7 are taps, returned as they are.
+  Ymm column_element(int i, int kx, const Ymm& dst) {
+    const Ymm g0 = tap(0, kx), g1 = tap(1, kx), g2 = tap(2, kx);
+    switch (i) {
+      case 0: return g0;
+      case 7: return g2;
+      case 1:
+      case 2:  // (s +- g1) * -2/9, s = g0 + g2
+        vaddps(dst, g0, g2);
+        if (i == 1) vaddps(dst, dst, g1);
+        else vsubps(dst, dst, g1);
+        vmulps(dst, dst, constant(-2.0f / 9.0f));
+        return dst;
+      default: {  // rows 3, 4: e +- f, e = g0/90 + g2*2/45, f = g1/45; rows 5, 6: h +- k likewise
+        const bool low = i <= 4;
+        vmulps(ymm4, g0, constant(low ? 1.0f / 90.0f : 32.0f / 45.0f));
+        fmadd(ymm4, g2, low ? 2.0f / 45.0f : 8.0f / 45.0f);
+        vmulps(ymm5, g1, constant(low ? 1.0f / 45.0f : 16.0f / 45.0f));
+        if (i % 2 == 1) vaddps(dst, ymm4, ymm5);
+        else vsubps(dst, ymm4, ymm5);
+        return dst;
+      }
+    }
   }
 
   // Lane l's 9 taps at group_g + l*lane: taps 0..7 by an 8x8 transpose, tap 8 by inserts.
