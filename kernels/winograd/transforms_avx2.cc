@@ -290,7 +290,7 @@ class InputGenerator : public TransformGenerator {
     // p3 = fmadd(d4, -5, fmadd(d2, 4, d6)); q3 = fmadd(d5, 0.5, fmadd(d3, -2.5, d1 * 2))
     fmadd(d6, d2, 4.0f);
     fmadd(d6, d4, -5.0f);
-    vmulps(d1, d1, constant(2.0f));
+    vaddps(d1, d1, d1);  // d1 * 2, exactly, on an add port (the multiply-add ports are the busier)
     fmadd(d1, d3, -2.5f);
     fmadd(d1, d5, 0.5f);
     vaddps(ymm14, d6, d1);
