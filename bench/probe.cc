@@ -4,10 +4,12 @@
 // libnnpack (LD_LIBRARY_PATH) on a noisy machine and compare them pair by pair.
 //
 //   bench_probe [--algorithm auto|wt8x8|ft8x8|ft16x16|implicit_gemm|direct]
-//               [--strategy compute|reuse|output] [--threads N] [--batch N] [--calls N] LAYER
+//               [--strategy compute|reuse|output|input_gradient|kernel_gradient] [--threads N]
+//               [--batch N] [--calls N] LAYER
 //
 // compute / reuse: nnp_convolution_inference at batch 1 (reuse: the kernel transformed once,
-// before the timed calls); output: nnp_convolution_output at --batch (default 16).
+// before the timed calls); output, input_gradient, kernel_gradient: those functions at --batch
+// (default 16).
 // Output: "<layer> <strategy> b<batch> t<threads> min <GFLOPS> median <GFLOPS> | in <%> ker <%>
 // out <%> mul <%>", GFLOPS = direct-convolution flops / wall time of one call.
 #include <nnpack.h>
@@ -38,7 +40,8 @@ struct Options {
 
 [[noreturn]] void usage(const char* problem) {
   std::fprintf(stderr,
-               "bench_probe: %s\nusage: bench_probe [--algorithm A] [--strategy compute|reuse|output] "
+               "bench_probe: %s\nusage: bench_probe [--algorithm A] "
+               "[--strategy compute|reuse|output|input_gradient|kernel_gradient] "
                "[--threads N] [--batch N] [--calls N] LAYER\n",
                problem);
   std::exit(2);
@@ -65,8 +68,9 @@ Options parse(int argc, char** argv) {
     else usage(("unexpected argument " + arg).c_str());
   }
   if (o.layer.empty()) usage("no layer named");
-  if (o.strategy != "compute" && o.strategy != "reuse" && o.strategy != "output") usage("unknown strategy");
-  if (o.strategy != "output") o.batch = 1;
+  const bool batched = o.strategy == "output" || o.strategy == "input_gradient" || o.strategy == "kernel_gradient";
+  if (!batched && o.strategy != "compute" && o.strategy != "reuse") usage("unknown strategy");
+  if (!batched) o.batch = 1;
   return o;
 }
 
@@ -126,6 +130,14 @@ int run(const Options& o, const ConvLayer& l) {
       s = nnp_convolution_output(algorithm, o.batch, l.input_channels, l.output_channels, input, padding,
                                  kernel_size, input_data.get(), kernel.get(), bias.get(), output.get(), nullptr,
                                  nullptr, nnp_activation_identity, nullptr, pool, &profile);
+    else if (o.strategy == "input_gradient")  // grad_output in `output`, grad_input in `input_data`
+      s = nnp_convolution_input_gradient(algorithm, o.batch, l.input_channels, l.output_channels, input, padding,
+                                         kernel_size, output.get(), kernel.get(), input_data.get(), nullptr, nullptr,
+                                         nnp_activation_identity, nullptr, pool, &profile);
+    else if (o.strategy == "kernel_gradient")  // grad_output in `output`, grad_kernel in `kernel`
+      s = nnp_convolution_kernel_gradient(algorithm, o.batch, l.input_channels, l.output_channels, input, padding,
+                                          kernel_size, input_data.get(), output.get(), kernel.get(), nullptr, nullptr,
+                                          nnp_activation_identity, nullptr, pool, &profile);
     else
       s = nnp_convolution_inference(algorithm, strategy, l.input_channels, l.output_channels, input, padding,
                                     kernel_size, stride, input_data.get(), static_cast<const float*>(reused_kernel),
