@@ -68,6 +68,10 @@ const Case kCases[] = {
     // 100 tiles, 5 panels of output channels: with a 0.3-2.6 MiB L2 the compute strategy
     // fuses the kernel transform on one thread and runs private blocks on two.
     {"c33_65_56x56_fused_or_private", 1, 33, 65, 56, 56, kPad1, 1, true, true},
+    // 13 tiles of 64 KiB: with a 512 KiB L2 (Zen 3), private blocks of 6 tiles on two
+    // threads, their count rounded up to a multiple of the threads (3 -> 4) and then back
+    // down to what 6-tile blocks need (no empty last block).
+    {"c128_6x78_13_tiles_few_private_blocks", 1, 128, 128, 6, 78, kPad1, 1, false, true},
     // stride 2 (inference)
     {"s2_c3_13x12_pad1", 1, 3, 4, 13, 12, kPad1, 2, true, true},
     {"s2_c17_16x16_pad1", 1, 17, 19, 16, 16, kPad1, 2, false, false},
