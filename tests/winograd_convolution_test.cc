@@ -68,9 +68,9 @@ const Case kCases[] = {
     // 100 tiles, 5 panels of output channels: with a 0.3-2.6 MiB L2 the compute strategy
     // fuses the kernel transform on one thread and runs private blocks on two.
     {"c33_65_56x56_fused_or_private", 1, 33, 65, 56, 56, kPad1, 1, true, true},
-    // 13 tiles of 64 KiB: with a 512 KiB L2 (Zen 3), private blocks of 6 tiles on two
-    // threads, their count rounded up to a multiple of the threads (3 -> 4) and then back
-    // down to what 6-tile blocks need (no empty last block).
+    // 13 tiles of 64 KiB: with a 512 KiB L2 (Zen 3; the reference pipeline runs with one),
+    // private blocks of 6 tiles on two threads, their count rounded up to a multiple of the
+    // threads (3 -> 4) and then back down to what 6-tile blocks need (no empty last block).
     {"c128_6x78_13_tiles_few_private_blocks", 1, 128, 128, 6, 78, kPad1, 1, false, true},
     // stride 2 (inference)
     {"s2_c3_13x12_pad1", 1, 3, 4, 13, 12, kPad1, 2, true, true},
@@ -149,9 +149,9 @@ std::vector<float> RunApi(ConvOp op, const ConvShape& s, const Data& d, const Op
 // size the set asks for (so that a sanitizer sees any overrun). The plan depends on the L2
 // size (blocks of tiles private to a thread, or shared blocks staged across the threads);
 // `l2_bytes` (0: this machine's) selects it, and the bits must not change. A small `l3_bytes`
-// makes the kernel transform write U with streaming stores.
+// makes the kernel transform write U with streaming stores; `pool` runs it on several threads.
 std::vector<float> RunReferencePipeline(ConvOp op, const ConvShape& s, const Data& d, const Options& o,
-                                        size_t l2_bytes = 0, size_t l3_bytes = 0) {
+                                        size_t l2_bytes = 0, size_t l3_bytes = 0, pthreadpool_t pool = nullptr) {
   nnjit::Hardware hw = nnjit::detect_hardware(nullptr);
   hw.isa = nnjit::Isa::reference;
   if (l2_bytes != 0) hw.l2_bytes = l2_bytes;
@@ -164,13 +164,13 @@ std::vector<float> RunReferencePipeline(ConvOp op, const ConvShape& s, const Dat
       nnp_convolution_transform_strategy_compute};
   const nnjit::ConvolutionKernelSet& set = nnjit::winograd::kWinogradKernels;
   EXPECT_TRUE(set.applies(problem, hw));
-  const size_t bytes = set.workspace_bytes(problem, hw, 1);
+  const size_t bytes = set.workspace_bytes(problem, hw, std::max<size_t>(1, pthreadpool_get_threads_count(pool)));
   EXPECT_EQ(bytes % 64, 0u);
   std::unique_ptr<void, decltype(&std::free)> workspace(std::aligned_alloc(64, bytes), &std::free);
   const size_t elements = op == ConvOp::input_gradient ? s.input_elements() : s.output_elements();
   std::vector<float> result(elements, kNaN);
   nnp_profile profile{};
-  const nnjit::ExecutionContext context{workspace.get(), bytes, nullptr, &hw, &profile};
+  const nnjit::ExecutionContext context{workspace.get(), bytes, pool, &hw, &profile};
   const nnjit::ConvolutionTensors tensors{op == ConvOp::input_gradient ? d.grad_output.data() : d.input.data(),
                                           d.kernel.data(), o.bias ? d.bias.data() : nullptr, result.data()};
   EXPECT_EQ(set.run(problem, tensors, context), nnp_status_success);
@@ -223,6 +223,8 @@ TEST_P(WinogradConvolution, MatchesDirectConvolutionReferencePipelineAndEveryThr
         << "JIT vs reference pipeline, 16 KiB L2 (shared, staged blocks)";
     EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o, 0, 16 * 1024)), "")
         << "JIT vs reference pipeline, 16 KiB L3 (U written past the caches)";
+    EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o, 512 * 1024, 0, SharedPool(2))), "")
+        << "JIT vs reference pipeline, 512 KiB L2 on two threads (private blocks, few: rounded to the threads)";
     for (size_t threads : {size_t(1), size_t(2)}) {
       o.pool = SharedPool(threads);
       EXPECT_EQ(BitDifferences(got, RunApi(op, s, d, o)), "") << api_test::PoolName(threads) << " vs NULL pool";
