@@ -85,8 +85,10 @@ constexpr size_t kMinBlockTiles = 48;
 // a block holds at least one group of tiles and there are at least two blocks. Measured on
 // vgg.conv1_2/conv2_2 and resnet18.conv2: as fast as the staged mode on one thread, 1.3x to
 // 1.6x faster on two. A block is a whole number of the multiply's row chunks where it holds
-// one (vgg.conv2_2 with a 1 MiB L2: 12 tiles, not 6 at 5/8 of it: 1.1x on one thread, 1.25x
-// on two), and with several threads and few blocks their count is a multiple of the threads.
+// one, and with several threads and few blocks their count is a multiple of the threads.
+// Against 5/8 of the L2: vgg.conv2_2 with a 1 MiB L2 (Zen 5) gets 12-tile blocks, not 6 (1.1x
+// on one thread, 1.25x on two); with a 512 KiB L2 (Zen 3) 6-tile blocks instead of the staged
+// mode (1.24x on one thread, 1.1x on two; 1.2x at batch 16).
 constexpr size_t kPrivateL2Eighths = 6;
 constexpr size_t kMinPrivateTiles = kTileGroup;
 constexpr size_t kFewPrivateBlocksPerThread = 4;
