@@ -118,6 +118,7 @@ std::string KernelKey::name() const {
   if (flags & kRelu) n += "_relu";
   if (flags & kStridedA) n += "_stridedA";
   if (flags & kPanelsA) n += "_panelsA";
+  if (panels_a_lane_of(flags) != 0) n += "_lane" + std::to_string(panels_a_lane_of(flags));
   if (flags & kFarPrefetchB) n += "_farB";
   n += "__";
   n += isa_name(isa);

@@ -36,6 +36,11 @@ inline constexpr uint32_t kFp16Weights = 1u << 3;  // weights stored as IEEE bin
 inline constexpr uint32_t kStridedA = 1u << 4;     // A read row-major with a stride, not packed (gemm)
 inline constexpr uint32_t kPanelsA = 1u << 5;      // A in packed 6-row panels a stride apart (gemm)
 inline constexpr uint32_t kFarPrefetchB = 1u << 6; // B comes from memory: prefetch further (gemm, panels A)
+// Panels A (gemm): the tile's first row is lane s (0..5) of the first panel, s in bits 8-10.
+inline constexpr uint32_t kPanelsALaneShift = 8;
+inline constexpr uint32_t kPanelsALaneMask = 7u << kPanelsALaneShift;
+inline constexpr uint32_t panels_a_lane(uint32_t lane) { return lane << kPanelsALaneShift; }
+inline constexpr uint32_t panels_a_lane_of(uint32_t flags) { return (flags & kPanelsALaneMask) >> kPanelsALaneShift; }
 
 struct KernelKey {
   KernelFamily family = KernelFamily::f32_gemm;

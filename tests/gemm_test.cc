@@ -47,7 +47,8 @@ constexpr TileShape kAvx2Tiles[] = {{6, 16}, {4, 24}, {6, 8}, {4, 8}, {4, 16}};
 std::vector<TileShape> tiles_for(uint32_t flags, Isa isa) {
   if (!(flags & jit::kPanelsA)) return {std::begin(kAvx2Tiles), std::end(kAvx2Tiles)};
   std::vector<TileShape> tiles;
-  for (size_t mr = 1; mr <= (isa == Isa::avx512 ? 14u : 6u); ++mr) tiles.push_back({mr, 16});
+  const bool shifted = jit::panels_a_lane_of(flags) != 0;  // first row at a later lane: up to 6 rows
+  for (size_t mr = 1; mr <= (isa == Isa::avx512 && !shifted ? 14u : 6u); ++mr) tiles.push_back({mr, 16});
   return tiles;
 }
 
@@ -94,7 +95,11 @@ INSTANTIATE_TEST_SUITE_P(Epilogues, MicrokernelTest,
                                            jit::kStridedA | jit::kAccumulate, jit::kPanelsA,
                                            jit::kPanelsA | jit::kAccumulate,
                                            jit::kPanelsA | jit::kBias | jit::kRelu,
-                                           jit::kPanelsA | jit::kFarPrefetchB | jit::kAccumulate));
+                                           jit::kPanelsA | jit::kFarPrefetchB | jit::kAccumulate,
+                                           jit::kPanelsA | jit::panels_a_lane(1),
+                                           jit::kPanelsA | jit::panels_a_lane(3) | jit::kAccumulate,
+                                           jit::kPanelsA | jit::panels_a_lane(5) | jit::kAccumulate |
+                                               jit::kFarPrefetchB));
 
 TEST(Microkernel, ReferenceTwinFollowsTheDefinition) {
   const TileShape tile{4, 24};

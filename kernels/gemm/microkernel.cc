@@ -42,7 +42,7 @@ jit::KernelKey gemm_microkernel_key(Isa isa, TileShape tile, uint32_t flags) {
   const uint32_t epilogue = (flags & jit::kAccumulate) ? (flags & (jit::kAccumulate | jit::kRelu))
                                                       : (flags & kEpilogueFlags);
   key.flags = epilogue | (flags & (jit::kStridedA | jit::kPanelsA));
-  if (flags & jit::kPanelsA) key.flags |= flags & jit::kFarPrefetchB;
+  if (flags & jit::kPanelsA) key.flags |= flags & (jit::kFarPrefetchB | jit::kPanelsALaneMask);
   return key;
 }
 

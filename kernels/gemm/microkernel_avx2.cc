@@ -13,8 +13,8 @@
 // and L1 further ahead with far prefetch). C (or the
 // bias) is added after the loop; with accumulate, C's lines are prefetched before it.
 // With strided A, row i is read at a + (i % 3) * lda (rows 0-2) or a3 + (i % 3) * lda
-// (rows 3-5, a3 = a + 3 * lda). With panels A, row i is lane i % 6 of the packed 6-row
-// panel at a + (i / 6) * lda (at most 3 panels).
+// (rows 3-5, a3 = a + 3 * lda). With panels A, row i is lane r % 6 of the packed 6-row
+// panel at a + (r / 6) * lda, r = i + s with s the key's first lane (at most 3 panels).
 //
 // Arguments (System V): kc rdi, a rsi, a_stride rdx, b rcx, c r8, ldc r9, bias [rsp+8].
 #include "kernels/gemm/microkernel_generators.h"
@@ -34,8 +34,10 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
   // 6 rows only from packed panels.
   static bool fits(const jit::KernelKey& key) {
     const int mr = key.mr, nr = key.nr;
-    const int most_rows = (key.flags & jit::kPanelsA) ? 3 * kPanelRows : kPanelRows;
+    const int lane = static_cast<int>(jit::panels_a_lane_of(key.flags));
+    const int most_rows = (key.flags & jit::kPanelsA) ? 3 * kPanelRows - lane : kPanelRows;
     if ((key.flags & jit::kStridedA) && (key.flags & jit::kPanelsA)) return false;
+    if (lane >= kPanelRows || (lane != 0 && (!(key.flags & jit::kPanelsA) || mr > kPanelRows))) return false;
     if (mr < 1 || mr > most_rows) return false;
     if (uses_zmm(key)) return nr == 16;  // mr + 1 <= 19 of the 32 registers
     return nr % 8 == 0 && nr >= 8 && tile_vector_registers({key.mr, key.nr}) <= size_t(registers(key.isa));
@@ -57,6 +59,7 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
         strided_((key.flags & jit::kStridedA) != 0),
         panels_((key.flags & jit::kPanelsA) != 0),
         far_((key.flags & jit::kFarPrefetchB) != 0),
+        lane_(static_cast<int>(jit::panels_a_lane_of(key.flags))),
         registers_(registers(key.isa)) {
     generate();
   }
@@ -137,8 +140,9 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
   // The address of A(i, k0 + u) relative to the current position.
   RegExp a_element(int i, int u) {
     if (panels_) {
-      const int offset = (u * kPanelRows + i % kPanelRows) * 4;
-      switch (i / kPanelRows) {
+      const int r = i + lane_;  // row of the panels
+      const int offset = (u * kPanelRows + r % kPanelRows) * 4;
+      switch (r / kPanelRows) {
         case 0: return a + offset;
         case 1: return a + lda + offset;
         default: return a + lda * 2 + offset;
@@ -236,6 +240,7 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
   bool strided_;
   bool panels_;
   bool far_;
+  int lane_;  // panels A: the first row's lane in the first panel
   int registers_;
 };
 

@@ -16,9 +16,11 @@ void reference_microkernel(size_t kc, const float* a, size_t a_stride, const flo
   float acc[MR][NR] = {};
   for (size_t k = 0; k < kc; ++k) {
     for (size_t i = 0; i < MR; ++i) {
+      constexpr size_t lane = jit::panels_a_lane_of(Flags);  // panels A: row i is row i + lane of the panels
       const float a_ik = (Flags & jit::kStridedA) ? a[i * a_stride + k]
-                         : (Flags & jit::kPanelsA) ? a[i / kPanelRows * a_stride + k * kPanelRows + i % kPanelRows]
-                                                   : a[k * MR + i];
+                         : (Flags & jit::kPanelsA)
+                             ? a[(i + lane) / kPanelRows * a_stride + k * kPanelRows + (i + lane) % kPanelRows]
+                             : a[k * MR + i];
       for (size_t j = 0; j < NR; ++j) acc[i][j] = std::fma(a_ik, b[k * NR + j], acc[i][j]);
     }
   }
@@ -52,7 +54,8 @@ GemmMicrokernel for_flags(uint32_t flags) {
                                   : for_epilogue<MR, NR, 0>(flags);
 }
 
-// Panels-A tiles: 1..14 rows of 16 columns.
+// Panels-A tiles: 1..14 rows of 16 columns starting at lane 0; 1..6 rows starting at lanes
+// 1..5 (the AVX2 multiply's last two chunks of a block).
 template <size_t... Rows>
 GemmMicrokernel panels_for_rows(size_t mr, uint32_t flags, std::index_sequence<Rows...>) {
   GemmMicrokernel kernel = nullptr;
@@ -60,12 +63,30 @@ GemmMicrokernel panels_for_rows(size_t mr, uint32_t flags, std::index_sequence<R
   return kernel;
 }
 
+template <uint32_t Lane, size_t... Rows>
+GemmMicrokernel shifted_panels_for_rows(size_t mr, uint32_t flags, std::index_sequence<Rows...>) {
+  GemmMicrokernel kernel = nullptr;
+  ((mr == Rows + 1 ? (kernel = for_epilogue<Rows + 1, 16, jit::kPanelsA | jit::panels_a_lane(Lane)>(flags), 0) : 0),
+   ...);
+  return kernel;
+}
+
 }  // namespace
 
 GemmMicrokernel reference_gemm_microkernel(TileShape tile, uint32_t flags) {
-  if (flags & jit::kPanelsA)
-    return tile.nr == 16 && !(flags & jit::kStridedA) ? panels_for_rows(tile.mr, flags, std::make_index_sequence<14>())
-                                                      : nullptr;
+  if (flags & jit::kPanelsA) {
+    if (tile.nr != 16 || (flags & jit::kStridedA)) return nullptr;
+    constexpr auto kShiftedRows = std::make_index_sequence<6>();
+    switch (jit::panels_a_lane_of(flags)) {
+      case 0: return panels_for_rows(tile.mr, flags, std::make_index_sequence<14>());
+      case 1: return shifted_panels_for_rows<1>(tile.mr, flags, kShiftedRows);
+      case 2: return shifted_panels_for_rows<2>(tile.mr, flags, kShiftedRows);
+      case 3: return shifted_panels_for_rows<3>(tile.mr, flags, kShiftedRows);
+      case 4: return shifted_panels_for_rows<4>(tile.mr, flags, kShiftedRows);
+      case 5: return shifted_panels_for_rows<5>(tile.mr, flags, kShiftedRows);
+      default: return nullptr;
+    }
+  }
   if (tile.mr == 6 && tile.nr == 16) return for_flags<6, 16>(flags);
   if (tile.mr == 4 && tile.nr == 24) return for_flags<4, 24>(flags);
   if (tile.mr == 8 && tile.nr == 8) return for_flags<8, 8>(flags);

@@ -44,11 +44,15 @@ constexpr size_t position_stride(size_t floats) {
 constexpr gemm::TileShape kPanelShape{kTileGroup, 16};
 constexpr size_t kMr = kPanelShape.mr, kNr = kPanelShape.nr;
 
-// The multiply runs the tiles of a block in chunks of rows, each starting at a panel of MR
-// tiles of V and read from up to three consecutive panels (jit::kPanelsA): with AVX-512
-// chunks of 12 rows (12 zmm accumulators, one per row, per pass over each B panel), else 6; a
-// last remainder of 1-2 rows joins the chunk before it (at most 14 rows). No row is padded:
-// 9 tiles (a 13x13 or 14x14 image) run as one 9x16 tile, 25 as 12 + 13, 4 as 4.
+// The multiply runs the tiles of a block in chunks of rows read from up to three consecutive
+// panels of MR tiles of V (jit::kPanelsA). With AVX-512, chunks of 12 rows (12 zmm
+// accumulators, one per row, per pass over each B panel) starting at a panel; a last
+// remainder of 1-2 rows joins the chunk before it (at most 14 rows): 9 tiles (a 13x13 or
+// 14x14 image) run as one 9x16 tile, 25 as 12 + 13, 4 as 4. With AVX2, chunks of 6 rows; the
+// last 7 to 9 rows split in two chunks of at least 3 (9 = 5 + 4, the second starting at lane
+// 5 of its panel: jit::panels_a_lane), as a chunk of 1 to 3 rows alone keeps too few
+// accumulators to hide the FMA latency (1x16 runs at 27 % of the peak, 3x16 at 75 %, 4x16 and
+// wider at the peak). No row is padded, and the chunks change no bits.
 constexpr size_t kMostChunkRows = 14;
 
 struct RowChunks {
@@ -60,7 +64,8 @@ struct RowChunks {
   void each(size_t rows, F&& f) const {
     for (size_t i0 = 0; i0 < rows;) {
       const size_t left = rows - i0;
-      const size_t n = left <= chunk_rows || (left <= most_rows && left - chunk_rows <= 2) ? left : chunk_rows;
+      size_t n = left <= chunk_rows || (left <= most_rows && left - chunk_rows <= 2) ? left : chunk_rows;
+      if (most_rows == kMr && left > kMr && left <= kMr + kMr / 2) n = (left + 1) / 2;  // 7..9: two halves
       f(i0, n);
       i0 += n;
     }
@@ -454,8 +459,9 @@ struct Stages {
   OutputTransform output_transform;
   RowChunks chunks;
   // Microkernels by chunk rows (the row counts of this call's blocks; others null).
-  gemm::GemmMicrokernel first_k_block[kMostChunkRows + 1];  // C = A B
-  gemm::GemmMicrokernel next_k_block[kMostChunkRows + 1];   // C += A B
+  // By rows and the first row's lane in its panel of V.
+  gemm::GemmMicrokernel first_k_block[kMostChunkRows + 1][kMr];  // C = A B
+  gemm::GemmMicrokernel next_k_block[kMostChunkRows + 1][kMr];   // C += A B
   pthreadpool_t pool;
   size_t threads;
   size_t slots;  // of buf.gather and buf.slots
@@ -524,8 +530,9 @@ struct Stages {
     float* c = buf.m + (panel * kPositions + pos) * kNr;
     const size_t panel_stride = plan.in8 * kMr;
     chunks.each(rows, [&](size_t i0, size_t n) {
-      const gemm::GemmMicrokernel kernel = k0 == 0 ? first_k_block[n] : next_k_block[n];
-      kernel(kc, a + i0 * plan.in8, panel_stride, b, c + i0 * ldc, ldc, nullptr);
+      const size_t lane = i0 % kMr;
+      const gemm::GemmMicrokernel kernel = k0 == 0 ? first_k_block[n][lane] : next_k_block[n][lane];
+      kernel(kc, a + i0 / kMr * panel_stride, panel_stride, b, c + i0 * ldc, ldc, nullptr);
     });
   }
 
@@ -690,10 +697,12 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
   const bool u_in_memory = !plan.fused && kPositions * o_count * i_count * sizeof(float) > hw.l3_bytes;
   const uint32_t layout = jit::kPanelsA | (u_in_memory ? jit::kFarPrefetchB : 0);
   for (size_t rows : {std::min(plan.block_tiles, tiles), tiles - (plan.blocks - 1) * plan.block_tiles}) {
-    stages.chunks.each(rows, [&](size_t, size_t n) {
-      if (stages.first_k_block[n] != nullptr) return;
-      stages.first_k_block[n] = gemm::gemm_microkernel(hw.isa, {n, kNr}, layout);
-      stages.next_k_block[n] = gemm::gemm_microkernel(hw.isa, {n, kNr}, layout | jit::kAccumulate);
+    stages.chunks.each(rows, [&](size_t i0, size_t n) {
+      const size_t lane = i0 % kMr;
+      if (stages.first_k_block[n][lane] != nullptr) return;
+      const uint32_t flags = layout | jit::panels_a_lane(static_cast<uint32_t>(lane));
+      stages.first_k_block[n][lane] = gemm::gemm_microkernel(hw.isa, {n, kNr}, flags);
+      stages.next_k_block[n][lane] = gemm::gemm_microkernel(hw.isa, {n, kNr}, flags | jit::kAccumulate);
     });
   }
   std::memset(buf.zeros, 0, round_up(o_count, kLanes) * sizeof(float));
