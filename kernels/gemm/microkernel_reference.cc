@@ -54,17 +54,10 @@ GemmMicrokernel for_flags(uint32_t flags) {
                                   : for_epilogue<MR, NR, 0>(flags);
 }
 
-// Panels-A tiles: 1..14 rows of 16 columns starting at lane 0; 1..6 rows starting at lanes
-// 1..5 (the AVX2 multiply's last two chunks of a block).
-template <size_t... Rows>
-GemmMicrokernel panels_for_rows(size_t mr, uint32_t flags, std::index_sequence<Rows...>) {
-  GemmMicrokernel kernel = nullptr;
-  ((mr == Rows + 1 ? (kernel = for_epilogue<Rows + 1, 16, jit::kPanelsA>(flags), 0) : 0), ...);
-  return kernel;
-}
-
+// Panels-A tiles of 16 columns whose first row is lane `Lane` of the first panel: 1..14 rows
+// from lane 0; 1..6 rows from lanes 1..5 (the AVX2 multiply's last two chunks of a block).
 template <uint32_t Lane, size_t... Rows>
-GemmMicrokernel shifted_panels_for_rows(size_t mr, uint32_t flags, std::index_sequence<Rows...>) {
+GemmMicrokernel panels_for_rows(size_t mr, uint32_t flags, std::index_sequence<Rows...>) {
   GemmMicrokernel kernel = nullptr;
   ((mr == Rows + 1 ? (kernel = for_epilogue<Rows + 1, 16, jit::kPanelsA | jit::panels_a_lane(Lane)>(flags), 0) : 0),
    ...);
@@ -78,12 +71,12 @@ GemmMicrokernel reference_gemm_microkernel(TileShape tile, uint32_t flags) {
     if (tile.nr != 16 || (flags & jit::kStridedA)) return nullptr;
     constexpr auto kShiftedRows = std::make_index_sequence<6>();
     switch (jit::panels_a_lane_of(flags)) {
-      case 0: return panels_for_rows(tile.mr, flags, std::make_index_sequence<14>());
-      case 1: return shifted_panels_for_rows<1>(tile.mr, flags, kShiftedRows);
-      case 2: return shifted_panels_for_rows<2>(tile.mr, flags, kShiftedRows);
-      case 3: return shifted_panels_for_rows<3>(tile.mr, flags, kShiftedRows);
-      case 4: return shifted_panels_for_rows<4>(tile.mr, flags, kShiftedRows);
-      case 5: return shifted_panels_for_rows<5>(tile.mr, flags, kShiftedRows);
+      case 0: return panels_for_rows<0>(tile.mr, flags, std::make_index_sequence<14>());
+      case 1: return panels_for_rows<1>(tile.mr, flags, kShiftedRows);
+      case 2: return panels_for_rows<2>(tile.mr, flags, kShiftedRows);
+      case 3: return panels_for_rows<3>(tile.mr, flags, kShiftedRows);
+      case 4: return panels_for_rows<4>(tile.mr, flags, kShiftedRows);
+      case 5: return panels_for_rows<5>(tile.mr, flags, kShiftedRows);
       default: return nullptr;
     }
   }

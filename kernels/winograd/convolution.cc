@@ -59,13 +59,19 @@ struct RowChunks {
   size_t chunk_rows, most_rows;
   explicit RowChunks(Isa isa)
       : chunk_rows(isa == Isa::avx512 ? 2 * kMr : kMr), most_rows(isa == Isa::avx512 ? kMostChunkRows : kMr) {}
+  // Rows of the next chunk when `left` rows remain.
+  size_t next(size_t left) const {
+    if (left <= chunk_rows) return left;
+    const size_t tail = left - chunk_rows;
+    if (tail <= 2 && left <= most_rows) return left;  // a short tail joins the chunk (AVX-512)
+    if (tail <= 3 && most_rows == chunk_rows) return (left + 1) / 2;  // it cannot: two halves (AVX2)
+    return chunk_rows;
+  }
   // f(first row, rows) for each chunk of `rows` rows, in order.
   template <typename F>
   void each(size_t rows, F&& f) const {
     for (size_t i0 = 0; i0 < rows;) {
-      const size_t left = rows - i0;
-      size_t n = left <= chunk_rows || (left <= most_rows && left - chunk_rows <= 2) ? left : chunk_rows;
-      if (most_rows == kMr && left > kMr && left <= kMr + kMr / 2) n = (left + 1) / 2;  // 7..9: two halves
+      const size_t n = next(rows - i0);
       f(i0, n);
       i0 += n;
     }
