@@ -92,6 +92,7 @@ class NnjitConv final : public Runner {
     subsampling_ = {l.stride, l.stride};
     algorithm_ = algorithm_enum(mode.algorithm);
     operation_ = mode.operation;
+    profile_ = mode.profile;
     inference_ = t_.batch == 1 && operation_ == NnjitOperation::forward;
     if (!inference_ && l.stride != 1) {
       error_ = "only nnp_convolution_inference has a stride";
@@ -153,7 +154,7 @@ class NnjitConv final : public Runner {
 
   bool run() override {
     size_t bytes = workspace_bytes_;
-    const nnp_status status = call(strategy_, kernel_, workspace_.get(), &bytes);
+    const nnp_status status = call(strategy_, kernel_, workspace_.get(), &bytes, profile_);
     if (status != nnp_status_success) {
       error_ = status_text(function_name(), status);
       return false;
@@ -192,28 +193,28 @@ class NnjitConv final : public Runner {
   }
 
   nnp_status call(nnp_convolution_transform_strategy strategy, const float* kernel, void* workspace,
-                  size_t* workspace_size) {
+                  size_t* workspace_size, nnp_profile* profile = nullptr) {
     const ConvLayer& l = t_.layer;
     if (operation_ == NnjitOperation::input_gradient)
       return nnp_convolution_input_gradient(algorithm_, t_.batch, l.input_channels, l.output_channels, input_size_,
                                             padding_, kernel_size_, grad_output_.get(), kernel, gradient_.get(),
                                             workspace, workspace_size, nnp_activation_identity, nullptr, pool_.get(),
-                                            nullptr);
+                                            profile);
     if (operation_ == NnjitOperation::kernel_gradient)
       return nnp_convolution_kernel_gradient(algorithm_, t_.batch, l.input_channels, l.output_channels, input_size_,
                                              padding_, kernel_size_, t_.input.get(), grad_output_.get(),
                                              gradient_.get(), workspace, workspace_size, nnp_activation_identity,
-                                             nullptr, pool_.get(), nullptr);
+                                             nullptr, pool_.get(), profile);
     if (inference_) {
       return nnp_convolution_inference(algorithm_, strategy, l.input_channels, l.output_channels, input_size_,
                                        padding_, kernel_size_, subsampling_, t_.input.get(), kernel,
                                        t_.bias.get(), t_.output.get(), workspace, workspace_size,
-                                       nnp_activation_identity, nullptr, pool_.get(), nullptr);
+                                       nnp_activation_identity, nullptr, pool_.get(), profile);
     }
     return nnp_convolution_output(algorithm_, t_.batch, l.input_channels, l.output_channels, input_size_,
                                   padding_, kernel_size_, t_.input.get(), kernel, t_.bias.get(),
                                   t_.output.get(), workspace, workspace_size, nnp_activation_identity,
-                                  nullptr, pool_.get(), nullptr);
+                                  nullptr, pool_.get(), profile);
   }
 
   ConvTensors& t_;
@@ -223,6 +224,7 @@ class NnjitConv final : public Runner {
   nnp_convolution_algorithm algorithm_ = nnp_convolution_algorithm_auto;
   nnp_convolution_transform_strategy strategy_ = nnp_convolution_transform_strategy_compute;
   NnjitOperation operation_ = NnjitOperation::forward;
+  nnp_profile* profile_ = nullptr;
   bool inference_ = true;
   Buffer<float> grad_output_, gradient_;  // the gradient operations' input and result
   const float* kernel_ = nullptr;

@@ -6,6 +6,8 @@
 // (64-byte aligned). Runner::run() is what a framework pays per inference.
 #pragma once
 
+#include <nnpack.h>
+
 #include <memory>
 #include <string>
 
@@ -72,6 +74,7 @@ struct NnjitConvMode {
   NnjitAlgorithm algorithm = NnjitAlgorithm::automatic;
   bool reuse = false;
   NnjitOperation operation = NnjitOperation::forward;
+  nnp_profile* profile = nullptr;  // where set, each run() writes the library's profile of its call here
 };
 
 enum class OneDnnConvMode {
