@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   nnjit_bench::register_layer_benchmarks(layers);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  nnjit_bench::wait_for_idle_comparison_threads();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   nnp_deinitialize();

@@ -94,6 +94,7 @@ int run(const Options& o, const ConvLayer& l) {
   const std::unique_ptr<Runner> runner = make_nnjit_conv(tensors, mode, o.threads, error);
   if (!runner) usage(error.c_str());
 
+  wait_for_idle_comparison_threads();
   std::vector<double> seconds;
   for (size_t call = 0; call < o.calls + 2; ++call) {  // two warm-up calls
     const auto start = std::chrono::steady_clock::now();

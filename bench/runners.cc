@@ -282,14 +282,12 @@ class NnjitPool final : public Runner {
 // ---- OpenBLAS ---------------------------------------------------------------------------
 
 #ifdef NNJIT_BENCH_HAVE_OPENBLAS
-// OpenBLAS's idle workers spin (sched_yield) for about 2^28 cycles after a call
-// before they sleep; give them that long after a multi-threaded case so they do not
-// steal a core from whatever is measured next.
+// (wait_for_idle_comparison_threads after a multi-threaded case.)
 class OpenBlasThreads {
  public:
   explicit OpenBlasThreads(size_t threads) : threads_(threads) { openblas_set_num_threads(int(threads)); }
   ~OpenBlasThreads() {
-    if (threads_ > 1) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (threads_ > 1) wait_for_idle_comparison_threads();
     openblas_set_num_threads(1);
   }
 
@@ -538,6 +536,13 @@ const char* dnnl_isa_name(dnnl::cpu_isa isa) {
 #endif  // NNJIT_BENCH_HAVE_DNNL
 
 }  // namespace
+
+void wait_for_idle_comparison_threads() {
+#ifdef NNJIT_BENCH_HAVE_OPENBLAS
+  // 2^28 cycles of a time-stamp counter of at least 1.8 GHz.
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+#endif
+}
 
 // ---- factories ---------------------------------------------------------------------------------
 

@@ -95,6 +95,12 @@ std::unique_ptr<Runner> make_onednn_fc(FcTensors& t, size_t threads, std::string
 
 std::unique_ptr<Runner> make_nnjit_pool(PoolTensors& t, size_t threads, std::string& error);
 
+// OpenBLAS's workers spin (sched_yield) for about 2^28 cycles after it loads and after
+// each multi-threaded call before they sleep, taking a core from whatever is measured
+// then (seen on Zen 5: the first ~0.13 s of a two-thread run at half speed). This waits
+// them out; a no-op without OpenBLAS.
+void wait_for_idle_comparison_threads();
+
 bool have_openblas();
 bool have_onednn();
 

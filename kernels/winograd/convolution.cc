@@ -93,21 +93,27 @@ constexpr size_t kMinBlockTiles = 48;
 
 // Large images with few channels: each thread runs whole blocks of tiles through the three
 // stages with V and M in 6/8 of its L2 (no synchronisation between the stages), when such
-// a block holds at least one group of tiles and there are at least two blocks. Measured on
-// vgg.conv1_2/conv2_2 and resnet18.conv2: as fast as the staged mode on one thread, 1.3x to
-// 1.6x faster on two. A block is a whole number of the multiply's row chunks where it holds
-// one, and with several threads and few blocks their count is a multiple of the threads.
+// a block holds at least one of the multiply's row chunks (12 tiles with AVX-512, else 6)
+// and there are at least two blocks. Measured on vgg.conv1_2/conv2_2 and resnet18.conv2: as
+// fast as the staged mode on one thread, 1.3x to 1.6x faster on two. A block is a whole
+// number of row chunks, and with several threads and few blocks their count is a multiple
+// of the threads. Each block rereads all of U: 2 bytes per flop over the block's tiles,
+// so smaller blocks starve the multiply (vgg.conv3_2 on Zen 5, 6-tile blocks of 256
+// channels against the staged or fused modes: 1.13-1.17x slower in every cell).
 // Against 5/8 of the L2: vgg.conv2_2 with a 1 MiB L2 (Zen 5) gets 12-tile blocks, not 6 (1.1x
 // on one thread, 1.25x on two); with a 512 KiB L2 (Zen 3) 6-tile blocks instead of the staged
 // mode (1.24x on one thread, 1.1x on two; 1.2x at batch 16).
 constexpr size_t kPrivateL2Eighths = 6;
-constexpr size_t kMinPrivateTiles = kTileGroup;
 constexpr size_t kFewPrivateBlocksPerThread = 4;
 
 // The compute strategy transforms the kernel panel by panel right before its GEMMs (never
 // writing all of U) when all tiles fit one block of at most kFusedBlockBytes and there are
 // at most kFusedMaxTiles: U is then larger than what the GEMMs reread instead (V once per
 // panel of output channels). The choice (like every other one of the plan) changes no bits.
+// Every panel pass rereads all of V from the shared cache: with several threads the cores
+// contend for it, and the limit is on tiles x threads (vgg.conv3_2 at batch 1, 100 tiles,
+// two threads on Zen 5: the staged mode 1.05x faster than fused, 0.85x on one thread;
+// vgg.conv4_2, 25 tiles and a 64 MiB U: fused 1.3x faster on two threads).
 constexpr size_t kFusedBlockBytes = size_t{16} << 20;
 constexpr size_t kFusedMaxTiles = 128;
 
@@ -212,15 +218,14 @@ Plan make_plan(const ConvolutionProblem& p, const Hardware& hw, size_t threads) 
   const size_t tiles = g.tiles();
   const size_t private_room = hw.l2_bytes * kPrivateL2Eighths / 8 / tile_bytes;
   const size_t chunk_rows = RowChunks(hw.isa).chunk_rows;
-  const size_t private_tiles = private_room >= chunk_rows ? private_room / chunk_rows * chunk_rows
-                                                          : private_room / kMr * kMr;
+  const size_t private_tiles = private_room / chunk_rows * chunk_rows;
   plan.own_kernel = p.strategy != nnp_convolution_transform_strategy_reuse;
   // (Its tasks are panels of output channels: at least two per thread.)
-  const bool private_fits = private_tiles >= kMinPrivateTiles && tiles >= 2 * private_tiles;
+  const bool private_fits = private_tiles > 0 && tiles >= 2 * private_tiles;
   // With several threads, private blocks win over the fused stage where both serve: the
   // fused stage shares V and M between the cores (resnet18.conv2 at batch 1, two threads on
   // cores that share no cache: 1.3x faster private).
-  plan.fused = plan.own_kernel && tiles <= kFusedMaxTiles && tiles * tile_bytes <= kFusedBlockBytes &&
+  plan.fused = plan.own_kernel && tiles * std::max<size_t>(threads, 1) <= kFusedMaxTiles && tiles * tile_bytes <= kFusedBlockBytes &&
                divide_round_up(o, kNr) >= 2 * std::max<size_t>(threads, 1) && !(threads > 1 && private_fits);
   plan.private_blocks = !plan.fused && private_fits;
   const size_t most = plan.fused           ? round_up(tiles, kMr)
