@@ -225,8 +225,9 @@ Plan make_plan(const ConvolutionProblem& p, const Hardware& hw, size_t threads) 
   // With several threads, private blocks win over the fused stage where both serve: the
   // fused stage shares V and M between the cores (resnet18.conv2 at batch 1, two threads on
   // cores that share no cache: 1.3x faster private).
-  plan.fused = plan.own_kernel && tiles * std::max<size_t>(threads, 1) <= kFusedMaxTiles && tiles * tile_bytes <= kFusedBlockBytes &&
-               divide_round_up(o, kNr) >= 2 * std::max<size_t>(threads, 1) && !(threads > 1 && private_fits);
+  const size_t participants = std::max<size_t>(threads, 1);
+  plan.fused = plan.own_kernel && tiles * participants <= kFusedMaxTiles && tiles * tile_bytes <= kFusedBlockBytes &&
+               divide_round_up(o, kNr) >= 2 * participants && !(threads > 1 && private_fits);
   plan.private_blocks = !plan.fused && private_fits;
   const size_t most = plan.fused           ? round_up(tiles, kMr)
                       : plan.private_blocks ? private_tiles
