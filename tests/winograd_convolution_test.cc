@@ -68,6 +68,9 @@ const Case kCases[] = {
     // 100 tiles, 5 panels of output channels: with a 0.3-2.6 MiB L2 the compute strategy
     // fuses the kernel transform on one thread and runs private blocks on two.
     {"c33_65_56x56_fused_or_private", 1, 33, 65, 56, 56, kPad1, 1, true, true},
+    // 49 tiles: with a 16 KiB L2 on two threads the compute strategy runs a fused stage per
+    // thread over 25 and 24 tiles (block sizes not multiples of the tile group).
+    {"c17_9_40x40_pad1_fused_per_thread", 1, 17, 9, 40, 40, kPad1, 1, true, true},
     // 13 tiles of 64 KiB: with a 512 KiB L2 (Zen 3; the reference pipeline runs with one),
     // private blocks of 6 tiles on two threads, their count rounded up to a multiple of the
     // threads (3 -> 4) and then back down to what 6-tile blocks need (no empty last block).
@@ -223,6 +226,8 @@ TEST_P(WinogradConvolution, MatchesDirectConvolutionReferencePipelineAndEveryThr
         << "JIT vs reference pipeline, 16 KiB L2 (shared, staged blocks)";
     EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o, 0, 16 * 1024)), "")
         << "JIT vs reference pipeline, 16 KiB L3 (U written past the caches)";
+    EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o, 16 * 1024, 0, SharedPool(2))), "")
+        << "JIT vs reference pipeline, 16 KiB L2 on two threads (a fused stage per thread, or staged)";
     EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o, 512 * 1024, 0, SharedPool(2))), "")
         << "JIT vs reference pipeline, 512 KiB L2 on two threads (private blocks, few: rounded to the threads)";
     for (size_t threads : {size_t(1), size_t(2)}) {

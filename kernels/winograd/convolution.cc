@@ -117,6 +117,19 @@ constexpr size_t kFewPrivateBlocksPerThread = 4;
 constexpr size_t kFusedBlockBytes = size_t{16} << 20;
 constexpr size_t kFusedMaxTiles = 128;
 
+// With several threads, where private blocks do not fit but each thread's share of the
+// tiles (at least kMinFusedBlockTiles, at most what one fused stage holds) does, each thread
+// runs its share through a fused stage of its own: every thread transforms the whole kernel
+// (repeated work of about 1/tiles of the multiply's), but no line of V, M or U is written by
+// one core and read by the other, and the staged mode's U (written to and reread from memory:
+// its kernel transform costs ~3x the fused one's) is not needed. Zen 5, two threads on cores
+// that share no cache (a line written by the other core arrives after ~240 ns, at ~17 GB/s):
+// vgg.conv3_2 at batch 1, 50 tiles per thread, 1.18-1.20x over the staged mode; 49 tiles of 256
+// / 512 channels 1.19-1.24x / 1.06-1.08x; at batch 16 alexnet.conv3 / conv5 (72 per thread)
+// 1.02-1.10x / 1.09x, vgg.conv5_2 0.97-1.02x. With 13 tiles per thread (vgg.conv4_2) the
+// repeated kernel transform costs more than the shared fused stage loses: 0.91-1.0x.
+constexpr size_t kMinFusedBlockTiles = 24;
+
 // The convolution computed, seen as a forward correlation of `in_channels` planes of
 // in_height x in_width (zero-padded by pad_top/pad_left and as far as the tiles reach)
 // into `out_channels` planes of out_height x out_width.
@@ -178,18 +191,18 @@ struct Plan {
   size_t in8;          // I rounded up to 8: channels of V
   size_t out_nr;       // O rounded up to NR: row length of M
   size_t kc;           // GEMM K block
-  size_t block_tiles;  // multiple of MR
+  size_t block_tiles;  // multiple of MR, except for fused private blocks (one per thread)
   size_t blocks;
   bool own_kernel;     // the kernel is transformed here (compute strategy)
   bool fused;          // ... panel by panel inside the multiplication stage
-  bool private_blocks; // each thread runs whole blocks in its own V and M
+  bool private_blocks; // each thread runs whole blocks in its own V and M (and, fused, its U panel)
   size_t slots;        // per-thread buffers
   // Workspace regions (byte offsets) and total.
   size_t kernel_at, panel_at, zeros_at, v_at, m_at, gather_at, gather_bytes, slot_at, slot_bytes, bytes;
   size_t v_bytes() const { return round_up(kPositions * v_position_stride() * sizeof(float), kAlignment); }
   size_t m_bytes() const { return round_up(block_tiles * m_tile_floats() * sizeof(float), kAlignment); }
 
-  size_t groups() const { return block_tiles / kMr; }
+  size_t groups() const { return divide_round_up(block_tiles, kMr); }
   size_t channel_blocks() const { return in8 / kLanes; }
   size_t v_position_stride() const { return position_stride(groups() * in8 * kMr); }
   // M[tile][panel][p][NR], tiles an odd number of lines apart: the GEMM writes up to 14
@@ -226,16 +239,24 @@ Plan make_plan(const ConvolutionProblem& p, const Hardware& hw, size_t threads) 
   // fused stage shares V and M between the cores (resnet18.conv2 at batch 1, two threads on
   // cores that share no cache: 1.3x faster private).
   const size_t participants = std::max<size_t>(threads, 1);
-  plan.fused = plan.own_kernel && tiles * participants <= kFusedMaxTiles && tiles * tile_bytes <= kFusedBlockBytes &&
-               divide_round_up(o, kNr) >= 2 * participants && !(threads > 1 && private_fits);
-  plan.private_blocks = !plan.fused && private_fits;
-  const size_t most = plan.fused           ? round_up(tiles, kMr)
-                      : plan.private_blocks ? private_tiles
-                                            : round_up(std::max(kBlockBytes / tile_bytes, kMinBlockTiles), kMr);
-  plan.blocks = divide_round_up(tiles, most);
-  if (plan.private_blocks && threads > 1 && plan.blocks < kFewPrivateBlocksPerThread * threads)
-    plan.blocks = round_up(plan.blocks, threads);
-  plan.block_tiles = round_up(divide_round_up(tiles, plan.blocks), kMr);
+  const bool shared_fused = tiles * participants <= kFusedMaxTiles && tiles * tile_bytes <= kFusedBlockBytes &&
+                            divide_round_up(o, kNr) >= 2 * participants && !(threads > 1 && private_fits);
+  const size_t tiles_per_thread = divide_round_up(tiles, participants);
+  const bool fused_per_thread = threads > 1 && !private_fits && tiles_per_thread >= kMinFusedBlockTiles &&
+                                tiles_per_thread <= kFusedMaxTiles && tiles_per_thread * tile_bytes <= kFusedBlockBytes;
+  plan.fused = plan.own_kernel && (fused_per_thread || shared_fused);
+  plan.private_blocks = plan.fused ? fused_per_thread : private_fits;
+  if (plan.fused && plan.private_blocks) {
+    plan.block_tiles = tiles_per_thread;
+  } else {
+    const size_t most = plan.fused           ? round_up(tiles, kMr)
+                        : plan.private_blocks ? private_tiles
+                                              : round_up(std::max(kBlockBytes / tile_bytes, kMinBlockTiles), kMr);
+    plan.blocks = divide_round_up(tiles, most);
+    if (plan.private_blocks && threads > 1 && plan.blocks < kFewPrivateBlocksPerThread * threads)
+      plan.blocks = round_up(plan.blocks, threads);
+    plan.block_tiles = round_up(divide_round_up(tiles, plan.blocks), kMr);
+  }
   plan.blocks = divide_round_up(tiles, plan.block_tiles);  // (no empty last block)
 
   plan.slots = std::clamp<size_t>(threads, 1, 64);
@@ -253,9 +274,9 @@ Plan make_plan(const ConvolutionProblem& p, const Hardware& hw, size_t threads) 
                                    sizeof(float), kAlignment);
   plan.gather_at = at;
   at += plan.slots * plan.gather_bytes;
-  plan.slot_bytes = plan.fused ? plan.u_bytes() + round_up(staged_taps_floats(plan.kc) * sizeof(float), kAlignment)
-                    : plan.private_blocks ? plan.v_bytes() + plan.m_bytes()
-                                          : 0;
+  plan.slot_bytes = (plan.private_blocks ? plan.v_bytes() + plan.m_bytes() : 0) +
+                    (plan.fused ? plan.u_bytes() + round_up(staged_taps_floats(plan.kc) * sizeof(float), kAlignment)
+                                : 0);
   plan.slot_at = at;
   at += plan.slots * plan.slot_bytes;
   plan.bytes = at;
@@ -737,10 +758,11 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
   }
 
   if (plan.private_blocks) {
-    // Each task: one block through the three stages on its thread's V, M and copies. The
-    // wall time is split between the stages in the proportion of the threads' time in each.
+    // Each task: one block through the three stages on its thread's V, M and copies (and
+    // U panel, fused). The wall time is split between the stages in the proportion of the
+    // threads' time in each.
     SlotPool slots(plan.slots);
-    std::atomic<int64_t> stage_ns[3] = {};
+    std::atomic<int64_t> stage_ns[4] = {};  // input, kernel and output transforms, multiply
     const auto start = std::chrono::steady_clock::now();
     parallel_for(context.threadpool, plan.blocks, [&](size_t block) {
       const size_t slot = slots.acquire();
@@ -751,26 +773,30 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
       uint8_t* own = ws + plan.slot_at + slot * plan.slot_bytes;
       local.buf.v = reinterpret_cast<float*>(own);
       local.buf.m = reinterpret_cast<float*>(own + plan.v_bytes());
+      local.buf.slots = own + plan.v_bytes() + plan.m_bytes();  // the fused stage's U panel
       local.buf.gather = ws + plan.gather_at + slot * plan.gather_bytes;
       const size_t t0 = block * plan.block_tiles, count = std::min(plan.block_tiles, tiles - t0);
       const auto t_start = std::chrono::steady_clock::now();
       local.input(t0, count);
       const auto t_input = std::chrono::steady_clock::now();
-      local.multiply(count);
+      const double transform_share = plan.fused ? local.multiply_fused(count, t.kernel) : (local.multiply(count), 0.0);
       const auto t_multiply = std::chrono::steady_clock::now();
       local.output(t0, count);
       const auto t_output = std::chrono::steady_clock::now();
+      const auto multiply_ns = double(std::chrono::nanoseconds(t_multiply - t_input).count());
       stage_ns[0] += std::chrono::nanoseconds(t_input - t_start).count();
-      stage_ns[1] += std::chrono::nanoseconds(t_multiply - t_input).count();
+      stage_ns[1] += int64_t(multiply_ns * transform_share);
       stage_ns[2] += std::chrono::nanoseconds(t_output - t_multiply).count();
+      stage_ns[3] += int64_t(multiply_ns * (1.0 - transform_share));
       slots.release(slot);
     });
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double total = double(stage_ns[0] + stage_ns[1] + stage_ns[2]);
+    const double total = double(stage_ns[0] + stage_ns[1] + stage_ns[2] + stage_ns[3]);
     if (total > 0.0) {
       context.profile->input_transform += seconds * double(stage_ns[0]) / total;
-      context.profile->block_multiplication += seconds * double(stage_ns[1]) / total;
+      context.profile->kernel_transform += seconds * double(stage_ns[1]) / total;
       context.profile->output_transform += seconds * double(stage_ns[2]) / total;
+      context.profile->block_multiplication += seconds * double(stage_ns[3]) / total;
     }
     return nnp_status_success;
   }
