@@ -36,7 +36,7 @@
 //
 // ---- Blocking and threads ----------------------------------------------------------
 // The tiles of all images (image-major, then row, column) are processed in blocks of a
-// multiple of MR tiles. K (input channels) is split into blocks of at most 256 that
+// multiple of MR tiles (fused private blocks: any number). K (input channels) is split into blocks of at most 256 that
 // depend on I only, so every strategy and mode sums in the same order: precompute+reuse
 // gives the same bits as compute, and every thread count the same bits.
 //   Staged (default): blocks sized so that V and M stay in the last-level cache; per block
@@ -52,6 +52,10 @@
 //   Private blocks (large images with few channels): each thread takes whole blocks of
 //     tiles sized to its L2 and runs the three stages on its own V and M, with no
 //     synchronisation between stages.
+//   Fused private blocks (compute strategy, several threads, 24 to 128 tiles per thread):
+//     each thread takes one block of its share of the tiles through the fused stage on its
+//     own V, M and U panel; each thread transforms the whole kernel, and no line of the
+//     workspace is written by one core and read by another.
 #pragma once
 
 #include <cstddef>
