@@ -357,6 +357,38 @@ TEST(WinogradJit, KernelTransformMatchesReference) {
   }
 }
 
+// The 16-lane (zmm) kernel transform: `groups` counts pairs of the layout's 8-lane groups.
+TEST(WinogradJit, WideKernelTransformMatchesReference) {
+  const Isa isa = this_isa();
+  std::mt19937 rng(kSeed + 8);
+  PrintSeed(kSeed + 8);
+  for (bool rotated : {false, true}) {
+    const KernelTransform jit = jit_wide_kernel_transform(isa, rotated);
+    if (jit == nullptr) GTEST_SKIP() << "no 16-lane JIT kernel transform for " << isa_name(isa);
+    for (size_t pairs : {1u, 2u}) {
+      for (size_t steps : {0u, 1u, 5u}) {
+        KernelLayout layout;
+        layout.groups = 2 * pairs;
+        layout.steps = std::max<size_t>(steps, 1);
+        layout.output_step = layout.lanes() + 3;  // rows of lanes need not be whole vectors apart
+        layout.position_stride = layout.steps * layout.output_step + 5;
+        const std::vector<float> kernel = RandomVector(layout.input_floats(), rng);
+        std::vector<float> a(layout.output_floats(), kNaN), b = a;
+        const KernelTransformArgs ja{kernel.data(), layout.lane_stride, layout.step_stride, steps, a.data(),
+                                     layout.position_stride, layout.output_step, pairs};
+        KernelTransformArgs ra = ja;
+        ra.output = b.data();
+        ra.groups = layout.groups;
+        jit(&ja);
+        reference_kernel_transform(rotated)(&ra);
+        SCOPED_TRACE(std::string(rotated ? "rotated" : "plain") + ", 16-lane groups " + std::to_string(pairs) +
+                     ", steps " + std::to_string(steps));
+        ExpectSameOutputs(a, b);
+      }
+    }
+  }
+}
+
 TEST_P(OutputVariants, JitMatchesReference) {
   const Isa isa = this_isa();
   const OutputVariant v = variant();
@@ -389,6 +421,7 @@ INSTANTIATE_TEST_SUITE_P(Variants, OutputVariants, ::testing::Range(0, 4), [](co
 TEST(WinogradJit, KeysNameTheKernels) {
   EXPECT_EQ(input_transform_key(Isa::avx2).name(), "f32_wt8x8_input_8x8_u1__avx2");
   EXPECT_EQ(kernel_transform_key(Isa::avx2, true).name(), "f32_wt8x8_kernel_rotated_8x8_u1__avx2");
+  EXPECT_EQ(wide_kernel_transform_key(false).name(), "f32_wt8x8_kernel_8x8_u1__avx512");
   EXPECT_EQ(output_transform_key(Isa::avx512, {true, true}).name(), "f32_wt8x8_output_stride2_8x8_u1_relu__avx2");
 }
 
@@ -402,6 +435,7 @@ TEST(WinogradJit, FallsBackToReferenceWhenGenerationFails) {
   for (bool rotated : {false, true}) {
     EXPECT_EQ(jit_kernel_transform(isa, rotated), nullptr);
     EXPECT_EQ(kernel_transform(isa, rotated), reference_kernel_transform(rotated));
+    EXPECT_EQ(jit_wide_kernel_transform(isa, rotated), nullptr);
   }
   for (int variant = 0; variant < 4; ++variant) {
     const OutputVariant v{(variant & 1) != 0, (variant & 2) != 0};

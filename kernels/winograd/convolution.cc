@@ -295,7 +295,16 @@ Plan make_plan(const ConvolutionProblem& p, const Hardware& hw, size_t threads) 
 // (room for staged_taps_floats(i1 - i0)), they are first copied into rows an odd number of
 // cache lines apart.
 
-void transform_panel(const Geometry& g, const float* kernel, KernelTransform f, size_t o0, size_t width,
+// The kernel transform for groups of 8 lanes, and where the machine has one for 16 (else null).
+struct KernelTransforms {
+  KernelTransform eight, sixteen;
+};
+
+KernelTransforms kernel_transforms(Isa isa, bool rotated) {
+  return {kernel_transform(isa, rotated), jit_wide_kernel_transform(isa, rotated)};
+}
+
+void transform_panel(const Geometry& g, const float* kernel, const KernelTransforms& f, size_t o0, size_t width,
                      size_t i0, size_t i1, float* out, size_t position_stride, size_t row, bool zero_pad,
                      float* staging = nullptr) {
   const size_t o_count = g.out_channels;
@@ -312,8 +321,17 @@ void transform_panel(const Geometry& g, const float* kernel, KernelTransform f, 
         std::memcpy(staging + l * taps_lane_stride, taps + l * lane_stride, (i1 - i0) * kTaps * sizeof(float));
       taps = staging;
     }
-    const KernelTransformArgs args{taps, taps_lane_stride, step_stride, i1 - i0, out, position_stride, row, whole};
-    f(&args);
+    // Pairs of groups 16 lanes at a time where that exists, the rest 8 at a time.
+    const size_t pairs = f.sixteen != nullptr ? whole / 2 : 0, done = 2 * pairs * kLanes;
+    if (pairs > 0) {
+      const KernelTransformArgs args{taps, taps_lane_stride, step_stride, i1 - i0, out, position_stride, row, pairs};
+      f.sixteen(&args);
+    }
+    if (done < whole * kLanes) {
+      const KernelTransformArgs args{taps + done * taps_lane_stride, taps_lane_stride, step_stride, i1 - i0,
+                                     out + done, position_stride, row, whole - 2 * pairs};
+      f.eight(&args);
+    }
   }
   const size_t lanes = width - whole * kLanes;
   if (lanes == 0) {
@@ -332,7 +350,7 @@ void transform_panel(const Geometry& g, const float* kernel, KernelTransform f, 
     for (size_t l = 0; l < lanes; ++l)
       std::memcpy(taps + l * kTaps, kernel + (first + l) * lane_stride + i * step_stride, kTaps * sizeof(float));
     const KernelTransformArgs args{taps, kTaps, 0, 1, result, kLanes, 0, 1};
-    f(&args);
+    f.eight(&args);
     for (size_t pos = 0; pos < kPositions; ++pos) {
       float* dst = out + pos * position_stride + (i - i0) * row + whole * kLanes;
       std::memcpy(dst, result + pos * kLanes, lanes * sizeof(float));
@@ -365,7 +383,7 @@ void transform_kernels(const Geometry& g, const float* kernel, float* transforme
   // U beyond a quarter of the last-level cache bypasses the caches.
   const bool streaming = kPositions * g.out_channels * g.in_channels * sizeof(float) > hw.l3_bytes / 4;
   const size_t o_count = g.out_channels, i_count = g.in_channels;
-  const KernelTransform f = kernel_transform(isa, g.rotated);
+  const KernelTransforms f = kernel_transforms(isa, g.rotated);
   constexpr size_t kChunk = 32;  // input channels per task
   constexpr size_t kStage = 4;   // input channels per staging round
   parallel_for_2d(pool, divide_round_up(o_count, kNr), divide_round_up(i_count, kChunk), [&](size_t panel, size_t c) {
@@ -488,7 +506,7 @@ struct Stages {
   Buffers buf;
   const ConvolutionTensors& t;
   InputTransform input_transform;
-  KernelTransform kernel_transform;
+  KernelTransforms kernel_transform;
   OutputTransform output_transform;
   RowChunks chunks;
   // Microkernels by chunk rows (the row counts of this call's blocks; others null).
@@ -714,7 +732,7 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
                 buf,
                 t,
                 input_transform(hw.isa),
-                kernel_transform(hw.isa, g.rotated),
+                kernel_transforms(hw.isa, g.rotated),
                 output_transform(hw.isa, {g.relu, g.stride2}),
                 RowChunks(hw.isa),
                 {},

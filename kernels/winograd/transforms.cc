@@ -47,6 +47,21 @@ InputTransform jit_input_transform(Isa isa) {
   return nullptr;
 }
 
+jit::KernelKey wide_kernel_transform_key(bool rotated) {
+  jit::KernelKey key = kernel_transform_key(Isa::avx2, rotated);
+  key.isa = Isa::avx512;
+  return key;
+}
+
+KernelTransform jit_wide_kernel_transform(Isa isa, bool rotated) {
+#if NNJIT_X64_JIT
+  if (isa == Isa::avx512) return get<KernelTransform>(wide_kernel_transform_key(rotated), generate_kernel_transform_avx2);
+#endif
+  (void)isa;
+  (void)rotated;
+  return nullptr;
+}
+
 KernelTransform jit_kernel_transform(Isa isa, bool rotated) {
 #if NNJIT_X64_JIT
   const jit::KernelKey key = kernel_transform_key(isa, rotated);

@@ -45,7 +45,10 @@
 //           transposed in registers (8x8); 6 tiles per call, whose 64 transformed positions
 //           are transposed again into the GEMM's panels;
 //   kernel: lanes = 8 output channels of the convolution (or, rotated for the input
-//           gradient, 8 of its input channels);
+//           gradient, 8 of its input channels); with AVX-512 also 16 lanes in zmm registers
+//           (a whole 16-channel panel of U per pass: each 64-byte line of the panel written
+//           by one store, where two 8-lane passes wrote halves of it; vgg.conv5_2 at batch 1,
+//           compute strategy, Zen 5: 1.05-1.17x on one thread, 1.18-1.30x on two);
 //   output: lanes = 8 output channels; the final 6x6 (or 3x3) values are transposed in
 //           registers (unpack/shuffle) and written as rows of each channel's plane.
 #pragma once
@@ -142,9 +145,15 @@ InputTransform jit_input_transform(Isa isa);
 KernelTransform jit_kernel_transform(Isa isa, bool rotated);
 OutputTransform jit_output_transform(Isa isa, OutputVariant variant);
 
+// The kernel transform on groups of 16 lanes (KernelTransformArgs::groups counts 16-lane
+// groups), in zmm registers: for Isa::avx512 only, else (or if generation failed) nullptr.
+// Same bits as the 8-lane versions.
+KernelTransform jit_wide_kernel_transform(Isa isa, bool rotated);
+
 // Cache keys of the JIT transforms.
 jit::KernelKey input_transform_key(Isa isa);
 jit::KernelKey kernel_transform_key(Isa isa, bool rotated);
+jit::KernelKey wide_kernel_transform_key(bool rotated);
 jit::KernelKey output_transform_key(Isa isa, OutputVariant variant);
 
 }  // namespace nnjit::winograd

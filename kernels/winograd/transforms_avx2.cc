@@ -1,11 +1,12 @@
 // JIT generators of the AVX2+FMA Winograd F(6x6, 3x3) transforms (see transforms.h).
 //
-// Each transform keeps one tile element of 8 lanes per ymm register and runs the 1-D
-// transform of transforms_reference.cc on 8 (or 3) registers at a time: first down the
-// columns, with the results parked in a 32-byte aligned stack scratch, then along the
-// rows. The operations and their order are those of the reference, so the results are
-// the same bits. Constants are 32-byte vectors in a table after the code, used as
-// memory operands. Arguments arrive as a pointer to the Args struct (rdi).
+// Each transform keeps one tile element of 8 lanes per ymm register (the kernel transform
+// also 16 lanes per zmm register, with AVX-512) and runs the 1-D transform of
+// transforms_reference.cc on 8 (or 3) registers at a time: first down the columns, with the
+// results parked in a 32-byte aligned stack scratch, then along the rows. The operations and
+// their order are those of the reference, so the results are the same bits. Constants are
+// vectors (32 or 64 bytes) in a table after the code, used as memory operands. Arguments
+// arrive as a pointer to the Args struct (rdi).
 #include <array>
 #include <bit>
 #include <cstring>
@@ -25,13 +26,16 @@ constexpr int kVector = 32;  // bytes per ymm
 
 class TransformGenerator : public jit::x64::X64Generator {
  protected:
-  // A vector of 8 copies of `value` in the constant table.
+  // constant_bytes: the width of the constant table's vectors (32: ymm, 64: zmm).
+  explicit TransformGenerator(int constant_bytes = kVector) : constant_bytes_(constant_bytes) {}
+
+  // A vector of copies of `value` in the constant table.
   Address constant(float value) {
     size_t index = 0;
     while (index < constants_.size() && std::bit_cast<uint32_t>(constants_[index]) != std::bit_cast<uint32_t>(value))
       ++index;
     if (index == constants_.size()) constants_.push_back(value);
-    return ptr[rip + table_ + static_cast<int>(index * kVector)];
+    return ptr[rip + table_ + static_cast<int>(index) * constant_bytes_];
   }
 
   // push rbp and `saved`, align rsp to 32 and reserve `scratch` bytes at [rsp].
@@ -50,14 +54,14 @@ class TransformGenerator : public jit::x64::X64Generator {
     pop(rbp);
     vzeroupper();
     ret();
-    align(kVector);
+    align(constant_bytes_);
     L(table_);
     for (float value : constants_)
-      for (int i = 0; i < 8; ++i) dd(std::bit_cast<uint32_t>(value));
+      for (int i = 0; i < constant_bytes_ / 4; ++i) dd(std::bit_cast<uint32_t>(value));
   }
 
   // acc = x * k + acc (one rounding), as fmadd(x, k, acc) in the reference.
-  void fmadd(const Ymm& acc, const Ymm& x, float k) { vfmadd231ps(acc, x, constant(k)); }
+  void fmadd(const Xmm& acc, const Xmm& x, float k) { vfmadd231ps(acc, x, constant(k)); }
 
   // Loads a size_t field of the Args struct at rdi.
   void load_field(const Reg64& r, int index) { mov(r, ptr[rdi + 8 * index]); }
@@ -140,6 +144,7 @@ class TransformGenerator : public jit::x64::X64Generator {
   }
 
  private:
+  int constant_bytes_;
   Label table_;
   std::vector<float> constants_;
   std::vector<Reg64> saved_;
@@ -301,9 +306,14 @@ class InputGenerator : public TransformGenerator {
 
 // ---- Kernel transform ------------------------------------------------------------------
 
+// Lanes of a group: 8 output channels in ymm registers, or (wide, AVX-512) 16 in zmm
+// registers, with the same operations per lane, so both give the reference's bits.
 class KernelGenerator : public TransformGenerator {
  public:
-  explicit KernelGenerator(bool rotated) : rotated_(rotated) { generate(); }
+  KernelGenerator(bool rotated, bool wide)
+      : TransformGenerator(wide ? 2 * kVector : kVector), rotated_(rotated), wide_(wide) {
+    generate();
+  }
 
  private:
   // Registers (Args: kernel, lane_stride, step_stride, steps, output, position_stride,
@@ -313,6 +323,10 @@ class KernelGenerator : public TransformGenerator {
 
   // [rsp, +32): step_stride and output_step (bytes).
   static constexpr int kStep = 0, kOutputStep = kStep + 8, kScratch = kStep + 32;
+
+  int lanes() const { return wide_ ? 16 : 8; }
+  // Vector register i at the group's width.
+  Xmm vec(int i) const { return wide_ ? Xmm(Zmm(i)) : Xmm(Ymm(i)); }
 
   void generate() {
     enter({rbx, r12, r13, r14, r15}, kScratch);
@@ -351,16 +365,16 @@ class KernelGenerator : public TransformGenerator {
     // through memory (the stores are what limits this kernel).
     mov(q, group_out);
     for (int i = 0; i < 8; ++i) {
-      std::array<Ymm, 3> t{ymm1, ymm2, ymm3};
+      std::array<Xmm, 3> t{vec(1), vec(2), vec(3)};
       for (int kx = 0; kx < 3; ++kx) t[kx] = column_element(i, kx, t[kx]);
       lea(q4, ptr[q + pos * 4]);
       const EightRows positions{q, q4, pos, pos3};
-      transform_1d(t[0], t[1], t[2], {ymm4, ymm5, ymm6},
-                   [&](int j, const Ymm& v) { vmovups(ptr[positions(j)], v); });
+      transform_1d(t[0], t[1], t[2], {vec(4), vec(5), vec(6)},
+                   [&](int j, const Xmm& v) { vmovups(ptr[positions(j)], v); });
       if (i + 1 < 8) lea(q, ptr[q + pos * 8]);
     }
-    lea(group_g, ptr[group_g + lane * 8]);
-    add(group_out, 8 * sizeof(float));
+    for (int eighth = 0; eighth < lanes() / 8; ++eighth) lea(group_g, ptr[group_g + lane * 8]);
+    add(group_out, lanes() * int(sizeof(float)));
     dec(count);
     jnz(group_loop, T_NEAR);
     add(g, ptr[rsp + kStep]);
@@ -371,17 +385,18 @@ class KernelGenerator : public TransformGenerator {
     leave_and_return();
   }
 
-  // The register of tap (ky, kx) after load_taps (taps 0..7 in ymm8..15, tap 8 in ymm0);
-  // the rotated kernel reads tap 8 - index.
-  Ymm tap(int ky, int kx) const {
+  // The register of tap (ky, kx) after load_taps: taps 0..7 in ymm8..15 and tap 8 in ymm0,
+  // or (wide) taps 0..8 in zmm16..24; the rotated kernel reads tap 8 - index.
+  Xmm tap(int ky, int kx) const {
     const int index = rotated_ ? 8 - (3 * ky + kx) : 3 * ky + kx;
-    return index == 8 ? ymm0 : Ymm(8 + index);
+    if (wide_) return vec(16 + index);
+    return index == 8 ? vec(0) : vec(8 + index);
   }
 
   // (G g)[i][kx] as kernel_1d computes element i of column kx, into `dst` (clobbering
-  // ymm4 and ymm5); rows 0 and 7 are taps, returned as they are.
-  Ymm column_element(int i, int kx, const Ymm& dst) {
-    const Ymm g0 = tap(0, kx), g1 = tap(1, kx), g2 = tap(2, kx);
+  // registers 4 and 5); rows 0 and 7 are taps, returned as they are.
+  Xmm column_element(int i, int kx, const Xmm& dst) {
+    const Xmm g0 = tap(0, kx), g1 = tap(1, kx), g2 = tap(2, kx);
     switch (i) {
       case 0: return g0;
       case 7: return g2;
@@ -394,23 +409,23 @@ class KernelGenerator : public TransformGenerator {
         return dst;
       default: {  // rows 3, 4: e +- f, e = g0/90 + g2*2/45, f = g1/45; rows 5, 6: h +- k likewise
         const bool low = i <= 4;
-        vmulps(ymm4, g0, constant(low ? 1.0f / 90.0f : 32.0f / 45.0f));
-        fmadd(ymm4, g2, low ? 2.0f / 45.0f : 8.0f / 45.0f);
-        vmulps(ymm5, g1, constant(low ? 1.0f / 45.0f : 16.0f / 45.0f));
-        if (i % 2 == 1) vaddps(dst, ymm4, ymm5);
-        else vsubps(dst, ymm4, ymm5);
+        vmulps(vec(4), g0, constant(low ? 1.0f / 90.0f : 32.0f / 45.0f));
+        fmadd(vec(4), g2, low ? 2.0f / 45.0f : 8.0f / 45.0f);
+        vmulps(vec(5), g1, constant(low ? 1.0f / 45.0f : 16.0f / 45.0f));
+        if (i % 2 == 1) vaddps(dst, vec(4), vec(5));
+        else vsubps(dst, vec(4), vec(5));
         return dst;
       }
     }
   }
 
-  // Lane l's 9 taps at group_g + l*lane: taps 0..7 by an 8x8 transpose, tap 8 by inserts.
-  void load_taps() {
-    lea(g4, ptr[group_g + lane * 4]);
-    const EightRows lanes{group_g, g4, lane, lane3};
+  // Taps 0..7 of 8 lanes at base + l*lane (base4 = base + 4*lane) into ymm8..15 by an 8x8
+  // transpose, and tap 8 into xmm0 (lanes 0..3) and xmm1 (lanes 4..7).
+  void load_eight_lanes(const Reg64& base, const Reg64& base4) {
+    lea(base4, ptr[base + lane * 4]);
+    const EightRows lanes{base, base4, lane, lane3};
     for (int l = 0; l < 8; ++l) vmovups(Ymm(l), ptr[lanes(l)]);
     transpose_8x8();
-    // Tap 8 of each lane.
     vmovss(xmm0, ptr[lanes(0) + 32]);
     vinsertps(xmm0, xmm0, ptr[lanes(1) + 32], 0x10);
     vinsertps(xmm0, xmm0, ptr[lanes(2) + 32], 0x20);
@@ -419,12 +434,27 @@ class KernelGenerator : public TransformGenerator {
     vinsertps(xmm1, xmm1, ptr[lanes(5) + 32], 0x10);
     vinsertps(xmm1, xmm1, ptr[lanes(6) + 32], 0x20);
     vinsertps(xmm1, xmm1, ptr[lanes(7) + 32], 0x30);
+  }
+
+  // Lane l's 9 taps at group_g + l*lane into the registers of tap(): each 8 lanes through
+  // load_eight_lanes; with 16 lanes, the halves are joined into zmm16..24 (q and q4 are
+  // free until the stores).
+  void load_taps() {
+    load_eight_lanes(group_g, g4);
     vinsertf128(ymm0, ymm0, xmm1, 1);
+    if (!wide_) return;
+    for (int t = 0; t < 8; ++t) vmovaps(Zmm(16 + t), Zmm(8 + t));
+    vmovaps(zmm24, zmm0);
+    lea(q, ptr[group_g + lane * 8]);
+    load_eight_lanes(q, q4);
+    vinsertf128(ymm0, ymm0, xmm1, 1);
+    for (int t = 0; t < 8; ++t) vinsertf64x4(Zmm(16 + t), Zmm(16 + t), Ymm(8 + t), 1);
+    vinsertf64x4(zmm24, zmm24, ymm0, 1);
   }
 
   // u = G (g0, g1, g2), as kernel_1d in the reference; store(i, register) takes u[i].
   template <class Store>
-  void transform_1d(const Ymm& g0, const Ymm& g1, const Ymm& g2, std::array<Ymm, 3> t, Store store) {
+  void transform_1d(const Xmm& g0, const Xmm& g1, const Xmm& g2, std::array<Xmm, 3> t, Store store) {
     store(0, g0);
     store(7, g2);
     vaddps(t[0], g0, g2);  // s
@@ -451,6 +481,7 @@ class KernelGenerator : public TransformGenerator {
   }
 
   bool rotated_;
+  bool wide_;
 };
 
 // ---- Output transform --------------------------------------------------------------------
@@ -600,10 +631,11 @@ std::vector<uint8_t> generate_input_transform_avx2(const jit::KernelKey& key) {
 }
 
 std::vector<uint8_t> generate_kernel_transform_avx2(const jit::KernelKey& key) {
-  if (!is_avx2_tile_key(key) || key.flags != 0) return {};
+  const bool wide = key.isa == Isa::avx512;  // groups of 16 lanes in zmm registers
+  if ((!wide && !is_avx2_tile_key(key)) || key.mr != kTile || key.nr != kTile || key.flags != 0) return {};
   if (key.family != jit::KernelFamily::f32_wt8x8_kernel && key.family != jit::KernelFamily::f32_wt8x8_kernel_rotated)
     return {};
-  return KernelGenerator(key.family == jit::KernelFamily::f32_wt8x8_kernel_rotated).bytes();
+  return KernelGenerator(key.family == jit::KernelFamily::f32_wt8x8_kernel_rotated, wide).bytes();
 }
 
 std::vector<uint8_t> generate_output_transform_avx2(const jit::KernelKey& key) {
