@@ -38,9 +38,9 @@ struct TileShape {
 // one for the broadcasts of A (16 with AVX2, 32 with AVX-512VL).
 constexpr size_t tile_vector_registers(TileShape tile) { return (tile.mr + 1) * (tile.nr / 8) + 1; }
 
-// The tile for an m x n GEMM on `isa`: among the ISA's tiles, the one with the least
-// padded work (e.g. 4x24 for 64 x 3136, 6x16 for 96 x 49), counting
-// the last column panel's narrower tile (whole vectors). Data packed ahead of time
+// The tile for an m x n GEMM on `isa`: with AVX-512, 6x32 (zmm) unless n is below 32;
+// else among the AVX2 tiles the one with the least padded work (e.g. 4x24 for 64 x 3136,
+// 6x16 for 96 x 49), counting the last column panel's narrower tile (whole vectors). Data packed ahead of time
 // must not depend on n (it may be reused for another input size): pass n = 0 there,
 // and the choice depends on m alone.
 TileShape microkernel_tile(Isa isa, size_t m, size_t n = 0);

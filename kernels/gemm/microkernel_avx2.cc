@@ -7,7 +7,9 @@
 // Keys for Isa::avx512 get the 32 registers of AVX-512 (EVEX encodings): panels-A tiles of
 // 16 columns (the Winograd multiply's rows = tiles) run in zmm registers, one per row of C,
 // with A broadcast from memory by the FMA itself ({1to16}: no broadcast registers, one
-// instruction per row and k), up to 18 rows; other tiles use 32 ymm registers.
+// instruction per row and k), up to 18 rows; other tiles of a multiple of 16 columns (the
+// convolution GEMM's 6x32) run in zmm registers with broadcast registers as with AVX2; the
+// rest use 32 ymm registers.
 // The K loop is unrolled `k_unroll` times with a one-step remainder loop; with strided A
 // it also prefetches the A rows 1 KiB ahead, with panels A the B rows 6 KiB ahead (or to L2
 // and L1 further ahead with far prefetch). C (or the
@@ -39,13 +41,14 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
     if ((key.flags & jit::kStridedA) && (key.flags & jit::kPanelsA)) return false;
     if (lane >= kPanelRows || (lane != 0 && (!(key.flags & jit::kPanelsA) || mr > kPanelRows))) return false;
     if (mr < 1 || mr > most_rows) return false;
-    if (uses_zmm(key)) return nr == 16;  // mr + 1 <= 19 of the 32 registers
+    if (uses_zmm(key) && (key.flags & jit::kPanelsA)) return nr == 16;  // mr + 1 <= 19 of the 32 registers
+    if (uses_zmm(key)) return (mr + 1) * (nr / 16) + 1 <= 32;
     return nr % 8 == 0 && nr >= 8 && tile_vector_registers({key.mr, key.nr}) <= size_t(registers(key.isa));
   }
 
-  // zmm tiles: AVX-512 keys of panels-A tiles.
+  // zmm tiles: AVX-512 keys of panels-A tiles and of tiles of whole zmm vectors.
   static bool uses_zmm(const jit::KernelKey& key) {
-    return key.isa == Isa::avx512 && (key.flags & jit::kPanelsA);
+    return key.isa == Isa::avx512 && ((key.flags & jit::kPanelsA) || key.nr % 16 == 0);
   }
 
   explicit GemmAvx2Generator(const jit::KernelKey& key)
@@ -74,9 +77,9 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
   const Reg64 bias = rax;  // loaded from the stack when used
 
   // Broadcasts and B take the low registers: an EVEX vbroadcastss (into ymm16-31) measured
-  // 17 % slower tiles on Zen 4 than VEX ones; the accumulators take the rest. zmm tiles
-  // have no broadcast registers (the FMAs broadcast from memory).
-  int spare() const { return zmm_ ? 0 : registers_ - (mr_ + 1) * vectors_; }
+  // 17 % slower tiles on Zen 4 than VEX ones; the accumulators take the rest. Panels-A zmm
+  // tiles have no broadcast registers (the FMAs broadcast from memory).
+  int spare() const { return zmm_ && panels_ ? 0 : registers_ - (mr_ + 1) * vectors_; }
   Xmm vector(int index) const { return Xmm(zmm_ ? Operand::ZMM : Operand::YMM, index); }
   Xmm broadcast(int i) const { return vector(i % spare()); }
   Xmm b_vector(int j) const { return vector(spare() + j); }
@@ -196,7 +199,7 @@ class GemmAvx2Generator : public jit::x64::X64Generator {
   void k_step(int u) {
     for (int j = 0; j < vectors_; ++j) vmovups(b_vector(j), ptr[b + (u * nr_ + lanes_ * j) * 4]);
     for (int i = 0; i < mr_; ++i) {
-      if (zmm_) {  // one vector per row
+      if (zmm_ && panels_) {  // one vector per row
         vfmadd231ps(acc(i, 0), b_vector(0), ptr_b[a_element(i, u)]);
         continue;
       }

@@ -82,11 +82,13 @@ GemmMicrokernel reference_gemm_microkernel(TileShape tile, uint32_t flags) {
   }
   if (tile.mr == 6 && tile.nr == 16) return for_flags<6, 16>(flags);
   if (tile.mr == 4 && tile.nr == 24) return for_flags<4, 24>(flags);
+  if (tile.mr == 6 && tile.nr == 32) return for_flags<6, 32>(flags);  // AVX-512 (zmm)
   if (tile.mr == 8 && tile.nr == 8) return for_flags<8, 8>(flags);
   // The narrower tiles of the last column panel (see gemm.cc).
   if (tile.mr == 6 && tile.nr == 8) return for_flags<6, 8>(flags);
   if (tile.mr == 4 && tile.nr == 8) return for_flags<4, 8>(flags);
   if (tile.mr == 4 && tile.nr == 16) return for_flags<4, 16>(flags);
+  if (tile.mr == 6 && tile.nr == 24) return for_flags<6, 24>(flags);
   return nullptr;
 }
 

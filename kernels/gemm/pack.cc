@@ -56,6 +56,10 @@ const float* row_major_b_panel(const void* context, size_t j0, size_t k0, size_t
     copy_full_rows<24>(b.data + k0 * b.stride + j0, b.stride, kc, scratch);
     return scratch;
   }
+  if (cols == b.nr && b.nr == 32) {
+    copy_full_rows<32>(b.data + k0 * b.stride + j0, b.stride, kc, scratch);
+    return scratch;
+  }
   for (size_t k = 0; k < kc; ++k) {
     float* dst = scratch + k * b.nr;
     std::memcpy(dst, b.data + (k0 + k) * b.stride + j0, cols * sizeof(float));
