@@ -329,6 +329,36 @@ TEST(WinogradJit, InputTransformMatchesReference) {
   }
 }
 
+// A JIT kernel transform of `group_lanes` lanes per group (8: ymm, 16: zmm) against the
+// reference on 1 and 2 groups per call; with `odd_rows`, rows of lanes (and positions) are
+// not whole vectors apart.
+void ExpectKernelTransformMatchesReference(KernelTransform jit, bool rotated, size_t group_lanes, bool odd_rows,
+                                           std::mt19937& rng) {
+  for (size_t groups : {1u, 2u}) {
+    for (size_t steps : {0u, 1u, 5u}) {
+      KernelLayout layout;
+      layout.groups = groups * group_lanes / kLanes;
+      layout.steps = std::max<size_t>(steps, 1);
+      if (odd_rows) {
+        layout.output_step = layout.lanes() + 3;
+        layout.position_stride = layout.steps * layout.output_step + 5;
+      }
+      const std::vector<float> kernel = RandomVector(layout.input_floats(), rng);
+      std::vector<float> a(layout.output_floats(), kNaN), b = a;
+      const KernelTransformArgs ja{kernel.data(), layout.lane_stride, layout.step_stride, steps, a.data(),
+                                   layout.position_stride, layout.output_step, groups};
+      KernelTransformArgs ra = ja;
+      ra.output = b.data();
+      ra.groups = layout.groups;
+      jit(&ja);
+      reference_kernel_transform(rotated)(&ra);
+      SCOPED_TRACE(std::string(rotated ? "rotated" : "plain") + ", " + std::to_string(group_lanes) +
+                   "-lane groups " + std::to_string(groups) + ", steps " + std::to_string(steps));
+      ExpectSameOutputs(a, b);
+    }
+  }
+}
+
 TEST(WinogradJit, KernelTransformMatchesReference) {
   const Isa isa = this_isa();
   std::mt19937 rng(kSeed + 6);
@@ -336,28 +366,11 @@ TEST(WinogradJit, KernelTransformMatchesReference) {
   for (bool rotated : {false, true}) {
     const KernelTransform jit = jit_kernel_transform(isa, rotated);
     if (jit == nullptr) GTEST_SKIP() << "no JIT kernel transform for " << isa_name(isa);
-    for (size_t groups : {1u, 2u}) {
-      for (size_t steps : {0u, 1u, 5u}) {
-        KernelLayout layout;
-        layout.groups = groups;
-        layout.steps = std::max<size_t>(steps, 1);
-        const std::vector<float> kernel = RandomVector(layout.input_floats(), rng);
-        std::vector<float> a(layout.output_floats(), kNaN), b = a;
-        const KernelTransformArgs ja{kernel.data(), layout.lane_stride, layout.step_stride, steps, a.data(),
-                                     layout.position_stride, layout.output_step, groups};
-        KernelTransformArgs ra = ja;
-        ra.output = b.data();
-        jit(&ja);
-        reference_kernel_transform(rotated)(&ra);
-        SCOPED_TRACE(std::string(rotated ? "rotated" : "plain") + ", groups " + std::to_string(groups) + ", steps " +
-                     std::to_string(steps));
-        ExpectSameOutputs(a, b);
-      }
-    }
+    ExpectKernelTransformMatchesReference(jit, rotated, 8, false, rng);
   }
 }
 
-// The 16-lane (zmm) kernel transform: `groups` counts pairs of the layout's 8-lane groups.
+// The 16-lane (zmm) kernel transform.
 TEST(WinogradJit, WideKernelTransformMatchesReference) {
   const Isa isa = this_isa();
   std::mt19937 rng(kSeed + 8);
@@ -365,27 +378,7 @@ TEST(WinogradJit, WideKernelTransformMatchesReference) {
   for (bool rotated : {false, true}) {
     const KernelTransform jit = jit_wide_kernel_transform(isa, rotated);
     if (jit == nullptr) GTEST_SKIP() << "no 16-lane JIT kernel transform for " << isa_name(isa);
-    for (size_t pairs : {1u, 2u}) {
-      for (size_t steps : {0u, 1u, 5u}) {
-        KernelLayout layout;
-        layout.groups = 2 * pairs;
-        layout.steps = std::max<size_t>(steps, 1);
-        layout.output_step = layout.lanes() + 3;  // rows of lanes need not be whole vectors apart
-        layout.position_stride = layout.steps * layout.output_step + 5;
-        const std::vector<float> kernel = RandomVector(layout.input_floats(), rng);
-        std::vector<float> a(layout.output_floats(), kNaN), b = a;
-        const KernelTransformArgs ja{kernel.data(), layout.lane_stride, layout.step_stride, steps, a.data(),
-                                     layout.position_stride, layout.output_step, pairs};
-        KernelTransformArgs ra = ja;
-        ra.output = b.data();
-        ra.groups = layout.groups;
-        jit(&ja);
-        reference_kernel_transform(rotated)(&ra);
-        SCOPED_TRACE(std::string(rotated ? "rotated" : "plain") + ", 16-lane groups " + std::to_string(pairs) +
-                     ", steps " + std::to_string(steps));
-        ExpectSameOutputs(a, b);
-      }
-    }
+    ExpectKernelTransformMatchesReference(jit, rotated, 16, true, rng);
   }
 }
 

@@ -506,7 +506,7 @@ struct Stages {
   Buffers buf;
   const ConvolutionTensors& t;
   InputTransform input_transform;
-  KernelTransforms kernel_transform;
+  KernelTransforms kernel_transforms;
   OutputTransform output_transform;
   RowChunks chunks;
   // Microkernels by chunk rows (the row counts of this call's blocks; others null).
@@ -621,7 +621,7 @@ struct Stages {
         const size_t kc = std::min(plan.kc, i_count - k0);
         const auto start = std::chrono::steady_clock::now();
         const size_t stride = plan.u_position_stride();
-        transform_panel(g, kernel, kernel_transform, o0, width, k0, k0 + kc, u, stride, kNr, true, taps);
+        transform_panel(g, kernel, kernel_transforms, o0, width, k0, k0 + kc, u, stride, kNr, true, taps);
         const auto transformed = std::chrono::steady_clock::now();
         for (size_t pos = 0; pos < kPositions; ++pos) multiply_panel(pos, panel, u + pos * stride, k0, kc, count);
         transforming += std::chrono::nanoseconds(transformed - start).count();

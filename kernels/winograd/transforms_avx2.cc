@@ -420,7 +420,7 @@ class KernelGenerator : public TransformGenerator {
   }
 
   // Taps 0..7 of 8 lanes at base + l*lane (base4 = base + 4*lane) into ymm8..15 by an 8x8
-  // transpose, and tap 8 into xmm0 (lanes 0..3) and xmm1 (lanes 4..7).
+  // transpose, and tap 8 into ymm0 by inserts.
   void load_eight_lanes(const Reg64& base, const Reg64& base4) {
     lea(base4, ptr[base + lane * 4]);
     const EightRows lanes{base, base4, lane, lane3};
@@ -434,6 +434,7 @@ class KernelGenerator : public TransformGenerator {
     vinsertps(xmm1, xmm1, ptr[lanes(5) + 32], 0x10);
     vinsertps(xmm1, xmm1, ptr[lanes(6) + 32], 0x20);
     vinsertps(xmm1, xmm1, ptr[lanes(7) + 32], 0x30);
+    vinsertf128(ymm0, ymm0, xmm1, 1);
   }
 
   // Lane l's 9 taps at group_g + l*lane into the registers of tap(): each 8 lanes through
@@ -441,13 +442,11 @@ class KernelGenerator : public TransformGenerator {
   // free until the stores).
   void load_taps() {
     load_eight_lanes(group_g, g4);
-    vinsertf128(ymm0, ymm0, xmm1, 1);
     if (!wide_) return;
     for (int t = 0; t < 8; ++t) vmovaps(Zmm(16 + t), Zmm(8 + t));
     vmovaps(zmm24, zmm0);
     lea(q, ptr[group_g + lane * 8]);
     load_eight_lanes(q, q4);
-    vinsertf128(ymm0, ymm0, xmm1, 1);
     for (int t = 0; t < 8; ++t) vinsertf64x4(Zmm(16 + t), Zmm(16 + t), Ymm(8 + t), 1);
     vinsertf64x4(zmm24, zmm24, ymm0, 1);
   }
