@@ -134,6 +134,11 @@ const Shape kShapes[] = {
     // block (40 channels) or a partial one (33).
     {ConvolutionOperation::output, 8, 1, 5, 40, 11, 10, 3},
     {ConvolutionOperation::input_gradient, 16, 2, 33, 6, 9, 8, 5},
+    // Kernel gradient: two pairs of output channel blocks and a partial single one (33), one
+    // pair and a whole single block (24); 19 input channels: 6 + 2 columns per whole block of
+    // B, then 3.
+    {ConvolutionOperation::kernel_gradient, 8, 2, 19, 33, 10, 9, 3},
+    {ConvolutionOperation::kernel_gradient, 16, 1, 19, 24, 13, 12, 5},
 };
 
 std::string describe(const Shape& s) {
