@@ -544,6 +544,13 @@ size_t forward_workspace_bytes(const ConvolutionProblem& p, const Geometry& g, s
 // ---- kernel gradient ---------------------------------------------------------------------
 // Roles: cin = input channels (X), cout = output channels (G, the grad_output tiles).
 
+// Columns (input channels) per paired call of the kernel gradient's multiply-accumulate: a
+// block of 8 as 4 + 4 (6 + 2 leaves the second call 6 accumulator chains, too few to hide
+// the FMA latency). Zen 5, batch 16, against unpaired 3-column calls: alexnet.conv2 1.5x
+// (1.1-1.17x of it from 4 + 4 over 6 + 2) on one thread and 1.4x on two; vgg.conv2_2 1.4x
+// and 1.3x; vgg.conv1_2 1.1-1.4x and 1.25x.
+constexpr size_t kGradientPairedColumns = 4;
+
 size_t gradient_sum_floats(const Geometry& g) { return g.slots * g.cin * 2 * g.cout_pad; }
 
 size_t kernel_gradient_workspace_bytes(const Geometry& g) {
@@ -605,10 +612,9 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
     {
       StageTimer timer(context.profile->block_multiplication);
       const bool accumulate = first != 0;
-      // Units of a slot: pairs of output channel blocks (one paired zmm call, A loaded once per
-      // tile for 16 channels and 6 columns per call, where the paired kernels exist; the bits of
-      // unpaired calls), then the block left over. Zen 5, batch 16: alexnet.conv2 1.5x on one
-      // thread, 1.2x on two; vgg.conv1_2 / conv2_2 1.2-1.4x / 1.2x.
+      // Units of a slot: pairs of output channel blocks (paired zmm calls, A loaded once per tile
+      // for 16 channels, where the paired kernels exist; the bits of unpaired calls), then the
+      // block left over.
       const size_t pairs = kernels.paired ? g.cout_blocks() / 2 : 0;
       const size_t units = g.cout_blocks() - pairs;
       parallel_for(context.threadpool, g.slots * units, [&](size_t task) {
@@ -632,7 +638,7 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
         args.prefetch = next_ob < g.cout_blocks() ? gt + slot * g.y_slot_stride() + next_ob * g.block * 2 * kLanes
                                                   : gt + std::min(slot + 1, g.slots - 1) * g.y_slot_stride();
         // Columns (input channels) in groups within one block of 8, where they are adjacent.
-        const size_t columns = pair ? kernels.paired_columns : kernels.columns;
+        const size_t columns = pair ? std::min(kGradientPairedColumns, kernels.paired_columns) : kernels.columns;
         for (size_t i0 = 0; i0 < g.cin;) {
           const size_t block_end = std::min(g.cin, (i0 / kLanes + 1) * kLanes);
           const size_t nr = std::min(columns, block_end - i0);
