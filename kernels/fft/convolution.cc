@@ -388,6 +388,15 @@ struct OutputStage {
 // The kernel panels are either the precomputed A (`a`) or, with `kernel` (the fused path,
 // see fused_kernel_transform), transformed by the task into its scratch panels first: the
 // whole transformed kernel is then never written out.
+// Units of work over the blocks of 8 output channels: pairs of blocks first (unit u < pairs
+// covers blocks 2u and 2u + 1, for the paired calls), then the blocks left over one by one.
+struct BlockUnits {
+  size_t pairs, count;
+  BlockUnits(size_t blocks, size_t pairs) : pairs(pairs), count(blocks - pairs) {}
+  bool paired(size_t unit) const { return unit < pairs; }
+  size_t first_block(size_t unit) const { return paired(unit) ? 2 * unit : pairs + unit; }
+};
+
 // Two whole blocks share a task (and the paired zmm calls, 6 tile columns, A loaded once per
 // k for 16 channels) where the paired kernels exist, scratch panels fit the budget and there
 // are enough pairs to keep the threads busy; the bits are those of unpaired calls.
@@ -408,16 +417,15 @@ struct ChannelMajorStage {
     const TileStager stager = kernel_stager(g, context.hardware->isa);
     const size_t threads = std::max<size_t>(1, pthreadpool_get_threads_count(context.threadpool));
     // Tasks: pairs of whole blocks first, then single blocks.
-    const size_t paired_blocks = pairs(threads) ? g.cout / kLanes / 2 * 2 : 0;
-    const size_t tasks = paired_blocks / 2 + (g.cout_blocks() - paired_blocks);
+    const BlockUnits units(g.cout_blocks(), pairs(threads) ? g.cout / kLanes / 2 : 0);
     const size_t panel_floats = fused_panel_bytes(g) / sizeof(float);
     const size_t depth = round_up(divide_round_up(g.cin, divide_round_up(g.cin, kMaxCmacDepth)), kLanes);
     SlotPool slots(scratch_count(threads));
     std::atomic<int64_t> transform_ns{0}, output_ns{0};
     const auto start = std::chrono::steady_clock::now();
-    parallel_for(context.threadpool, tasks, [&](size_t task) {
-      const bool pair = task < paired_blocks / 2;
-      const size_t ob = pair ? 2 * task : paired_blocks + (task - paired_blocks / 2);
+    parallel_for(context.threadpool, units.count, [&](size_t task) {
+      const bool pair = units.paired(task);
+      const size_t ob = units.first_block(task);
       const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
       // Block ob's panel in slot 0, the slot stride, and block ob + 1's panel from there.
       const float* panel = a + kernel_panel_offset(g, ob);
@@ -614,22 +622,23 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
     {
       StageTimer timer(context.profile->block_multiplication);
       const bool accumulate = first != 0;
-      // Units of a slot: pairs of output channel blocks (paired zmm calls, A loaded once per tile
-      // for 16 channels, where the paired kernels exist; the bits of unpaired calls), then the
-      // block left over.
-      const size_t pairs = kernels.paired ? g.cout_blocks() / 2 : 0;
-      const size_t units = g.cout_blocks() - pairs;
-      parallel_for(context.threadpool, g.slots * units, [&](size_t task) {
-        const size_t slot = task / units, unit = task % units;
-        const bool pair = unit < pairs;
-        const size_t ob = pair ? 2 * unit : pairs + unit;
+      // Per slot: pairs of output channel blocks (paired zmm calls, A loaded once per tile for
+      // 16 channels, where the paired kernels exist; the bits of unpaired calls), then the block
+      // left over. A block's grad_output panel: block tiles of one line each.
+      const BlockUnits units(g.cout_blocks(), kernels.paired ? g.cout_blocks() / 2 : 0);
+      const size_t panel_floats = g.block * 2 * kLanes;
+      auto panel = [&](size_t slot, size_t ob) { return gt + slot * g.y_slot_stride() + ob * panel_floats; };
+      parallel_for(context.threadpool, g.slots * units.count, [&](size_t task) {
+        const size_t slot = task / units.count, unit = task % units.count;
+        const bool pair = units.paired(unit);
+        const size_t ob = units.first_block(unit);
         // A: this block (or pair of blocks) of 8 output channels over the tiles; B: 8 input
         // channels over the tiles; both one 64-byte line per tile.
         CmacArgs args;
-        args.a = gt + slot * g.y_slot_stride() + ob * g.block * 2 * kLanes;
+        args.a = panel(slot, ob);
         args.lda = 2 * kLanes * sizeof(float);
         args.a_im = kLanes * sizeof(float);
-        args.a_pair = pair ? g.block * 2 * kLanes * sizeof(float) : 0;
+        args.a_pair = pair ? panel_floats * sizeof(float) : 0;
         args.ldb_k = 2 * kLanes * sizeof(float);
         args.ldb_n = sizeof(float);
         args.ldc_n = 2 * g.cout_pad * sizeof(float);
@@ -637,8 +646,7 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
         args.mask = nullptr;
         // The next unit's panel (the same slot's, or the next slot's first).
         const size_t next_ob = ob + (pair ? 2 : 1);
-        args.prefetch = next_ob < g.cout_blocks() ? gt + slot * g.y_slot_stride() + next_ob * g.block * 2 * kLanes
-                                                  : gt + std::min(slot + 1, g.slots - 1) * g.y_slot_stride();
+        args.prefetch = next_ob < g.cout_blocks() ? panel(slot, next_ob) : panel(std::min(slot + 1, g.slots - 1), 0);
         // Columns (input channels) in groups within one block of 8, where they are adjacent.
         const size_t columns = pair ? std::min(kGradientPairedColumns, kernels.paired_columns) : kernels.columns;
         for (size_t i0 = 0; i0 < g.cin;) {
