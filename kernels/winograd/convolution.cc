@@ -777,11 +777,10 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
 
   if (plan.private_blocks) {
     // Each task: one block through the three stages on its thread's V, M and copies (and
-    // U panel, fused). The wall time is split between the stages in the proportion of the
-    // threads' time in each.
+    // U panel, fused).
     SlotPool slots(plan.slots);
-    std::atomic<int64_t> stage_ns[4] = {};  // input, kernel and output transforms, multiply
-    const auto start = std::chrono::steady_clock::now();
+    StageShares<4> shares({&context.profile->input_transform, &context.profile->kernel_transform,
+                           &context.profile->output_transform, &context.profile->block_multiplication});
     parallel_for(context.threadpool, plan.blocks, [&](size_t block) {
       const size_t slot = slots.acquire();
       Stages local = stages;
@@ -800,22 +799,13 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
       const double transform_share = plan.fused ? local.multiply_fused(count, t.kernel) : (local.multiply(count), 0.0);
       const auto t_multiply = std::chrono::steady_clock::now();
       local.output(t0, count);
-      const auto t_output = std::chrono::steady_clock::now();
-      const auto multiply_ns = double(std::chrono::nanoseconds(t_multiply - t_input).count());
-      stage_ns[0] += std::chrono::nanoseconds(t_input - t_start).count();
-      stage_ns[1] += int64_t(multiply_ns * transform_share);
-      stage_ns[2] += std::chrono::nanoseconds(t_output - t_multiply).count();
-      stage_ns[3] += int64_t(multiply_ns * (1.0 - transform_share));
+      const auto multiply = t_multiply - t_input;
+      shares.add(0, t_input - t_start);
+      shares.add(1, std::chrono::duration_cast<std::chrono::nanoseconds>(multiply * transform_share));
+      shares.add(2, std::chrono::steady_clock::now() - t_multiply);
+      shares.add(3, std::chrono::duration_cast<std::chrono::nanoseconds>(multiply * (1.0 - transform_share)));
       slots.release(slot);
     });
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double total = double(stage_ns[0] + stage_ns[1] + stage_ns[2] + stage_ns[3]);
-    if (total > 0.0) {
-      context.profile->input_transform += seconds * double(stage_ns[0]) / total;
-      context.profile->kernel_transform += seconds * double(stage_ns[1]) / total;
-      context.profile->output_transform += seconds * double(stage_ns[2]) / total;
-      context.profile->block_multiplication += seconds * double(stage_ns[3]) / total;
-    }
     return nnp_status_success;
   }
   for (size_t t0 = 0; t0 < tiles; t0 += plan.block_tiles) {
