@@ -65,6 +65,7 @@
 #include "kernels/parallel.h"
 #include "kernels/slot_pool.h"
 #include "kernels/stage_timer.h"
+#include "kernels/strides.h"
 
 namespace nnjit::fft {
 namespace {
@@ -77,7 +78,6 @@ constexpr size_t kAlignment = 64;
 constexpr size_t kBlockBudgetBytes = size_t{4} << 20;
 constexpr size_t kGradientBlockBudgetBytes = size_t{16} << 20;
 constexpr size_t kMaxCmacDepth = 256;                  // channels per microkernel call
-constexpr size_t kSlotPadFloats = kAlignment / sizeof(float);
 
 size_t divide_round_up(size_t a, size_t b) { return (a + b - 1) / b; }
 size_t round_up(size_t a, size_t b) { return divide_round_up(a, b) * b; }
@@ -103,12 +103,12 @@ struct Geometry {
   size_t tiles_per_image() const { return tiles_y * tiles_x; }
   size_t cin_blocks() const { return cin_pad / kLanes; }
   size_t cout_blocks() const { return cout_pad / kLanes; }
-  // Float strides of the block buffers, one cache line more than the slot's data: a
-  // transform writes (or reads) one line per slot, and with a power-of-two stride all its
-  // lines fall into one L1 set (resnet18.conv2 ft16x16, 128 slots 8 KiB apart: 1.2-1.3x at
-  // batch 1 on one thread with the extra line; vgg.conv2_2 ft16x16 1.08-1.12x).
-  size_t x_slot_stride() const { return block * 2 * cin_pad + kSlotPadFloats; }
-  size_t y_slot_stride() const { return block * 2 * cout_pad + kSlotPadFloats; }
+  // Float strides of the block buffers, an odd number of lines: a transform writes (or
+  // reads) one line per slot, and with a power-of-two stride all its lines fall into one L1
+  // set (resnet18.conv2 ft16x16, 128 slots 8 KiB apart: 1.2-1.3x at batch 1 on one thread
+  // with one line more; vgg.conv2_2 ft16x16 1.08-1.12x).
+  size_t x_slot_stride() const { return odd_line_stride(block * 2 * cin_pad); }
+  size_t y_slot_stride() const { return odd_line_stride(block * 2 * cout_pad); }
   size_t x_floats() const { return slots * x_slot_stride(); }
   size_t y_floats() const { return slots * y_slot_stride(); }
 };

@@ -13,6 +13,7 @@
 #include "kernels/parallel.h"
 #include "kernels/slot_pool.h"
 #include "kernels/stage_timer.h"
+#include "kernels/strides.h"
 #include "kernels/winograd/transforms.h"
 
 #if defined(__x86_64__)
@@ -28,14 +29,9 @@ constexpr size_t kTaps = 9;
 constexpr size_t divide_round_up(size_t a, size_t b) { return (a + b - 1) / b; }
 constexpr size_t round_up(size_t a, size_t b) { return divide_round_up(a, b) * b; }
 
-// A stride of at least `floats` that is an odd number of 64-byte lines: the 64 positions
-// of a tile, written or read together, then fall into different L1 sets (a multiple of
-// 4 KiB would put them all in one).
-constexpr size_t position_stride(size_t floats) {
-  constexpr size_t kLine = 64 / sizeof(float);
-  const size_t lines = divide_round_up(floats, kLine);
-  return (lines | 1) * kLine;
-}
+// Position strides: odd numbers of lines (the 64 positions of a tile are written or read
+// together).
+constexpr size_t position_stride(size_t floats) { return odd_line_stride(floats); }
 
 // The GEMM operands' panel shape: MR rows = tiles (the input transform's tile group, the
 // height of V's panels), NR columns = output channels (the width of U's panels; 16 pads the
