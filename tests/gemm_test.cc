@@ -256,6 +256,17 @@ TEST(Gemm, KBlockDependsOnlyOnKTileAndHardware) {
   }
 }
 
+// With A read in place (weights), a few wide columns and a tall A: two threads split the
+// rows (each reads half of A) rather than the columns (both would read all of it).
+TEST(Gemm, TallInPlaceAIsSplitByRows) {
+  const Hardware hw = this_machine();
+  for (size_t n : {49u, 64u}) {
+    const GemmPlan plan = plan_gemm(512, n, 4608, true, 2, hw, microkernel_tile(hw.isa, 512, n));
+    EXPECT_EQ(plan.n_tasks, 1u) << "n = " << n;
+    EXPECT_GE(plan.m_tasks, 2u) << "n = " << n;
+  }
+}
+
 // (The choice is a pure function of the ISA: checked for AVX2 and AVX-512 on any machine.)
 TEST(Gemm, TileChoiceFollowsPaddedWork) {
   const Isa isa = Isa::avx2;
