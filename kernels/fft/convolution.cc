@@ -44,9 +44,9 @@
 // ---- Layouts (floats; "pad" = rounded up to 8) ----------------------------------------
 // transformed kernel A:  [slot][out channel / 8][in channel][re, im][8 (last block: Cout % 8)]
 //                        (Cout x Cin x T^2 floats in all)
-// X (block):             [slot][tile][in channel / 8][re 8, im 8]   (slots one line further apart)
+// X (block):             [slot][tile][in channel / 8][re 8, im 8]   (slots an odd number of lines apart)
 //                        (kernel gradient: [slot][in channel / 8][tile][re 8, im 8])
-// Y (block):             [slot][tile][out channel / 8][re 8, im 8]
+// Y (block):             [slot][tile][out channel / 8][re 8, im 8]  (likewise)
 // grad_output (block):   [slot][out channel / 8][tile][re 8, im 8]   (kernel gradient)
 // kernel gradient sum:   [slot][in channel][out channel / 8][re 8, im 8]
 // (one 64-byte line holds one slot of 8 channels: what a transform writes or reads at once)
