@@ -129,6 +129,33 @@ struct OutputVariant {
   bool stride2;
 };
 
+// ---- F(4x4, 3x3) on 6x6 tiles (work in progress: reference versions only) ----------
+// Interpolation points 0, 1, -1, 2, -2, inf (the Lagrange denominators in G):
+//
+//   B^T (6x6):                 G (6x3):                  A^T (4x6):
+//   [ 4   0  -5   0  1  0 ]    [  1/4     0      0   ]    [ 1  1   1  1   1  0 ]
+//   [ 0  -4  -4   1  1  0 ]    [ -1/6   -1/6   -1/6  ]    [ 0  1  -1  2  -2  0 ]
+//   [ 0   4  -4  -1  1  0 ]    [ -1/6    1/6   -1/6  ]    [ 0  1   1  4   4  0 ]
+//   [ 0  -2  -1   2  1  0 ]    [  1/24   1/12   1/6  ]    [ 0  1  -1  8  -8  1 ]
+//   [ 0   2  -1  -2  1  0 ]    [  1/24  -1/12   1/6  ]
+//   [ 0   4   0  -5  0  1 ]    [   0      0      1   ]
+//
+// A 6x6 input tile gives a 4x4 output tile; 36 positions p = 6 i + j. The reference
+// transforms take the Args of the 8x8 ones with these sizes: the input reads a 6x6 window
+// per channel, positions go to output[p * position_stride + ...] for p < 36, and the
+// output transform writes 4x4 values per channel (stride 1 only).
+inline constexpr size_t kSmallTile = 6;
+inline constexpr size_t kSmallOutput = 4;
+inline constexpr size_t kSmallPositions = kSmallTile * kSmallTile;
+
+extern const double kSmallMatrixBT[6][6];
+extern const double kSmallMatrixG[6][3];
+extern const double kSmallMatrixAT[4][6];
+
+InputTransform reference_small_input_transform();
+KernelTransform reference_small_kernel_transform(bool rotated);
+OutputTransform reference_small_output_transform(bool relu);
+
 // ---- Choosing implementations -----------------------------------------------------
 // JIT code where the ISA has a generator and generation succeeds, else the reference.
 InputTransform input_transform(Isa isa);

@@ -38,6 +38,27 @@ const double kMatrixAT[6][8] = {
     {0, 1, -1, 32, -32, 1.0 / 32, -1.0 / 32, 1},
 };
 
+const double kSmallMatrixBT[6][6] = {
+    {4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+    {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1},
+};
+
+const double kSmallMatrixG[6][3] = {
+    {1.0 / 4, 0, 0},
+    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+    {0, 0, 1},
+};
+
+const double kSmallMatrixAT[4][6] = {
+    {1, 1, 1, 1, 1, 0},
+    {0, 1, -1, 2, -2, 0},
+    {0, 1, 1, 4, 4, 0},
+    {0, 1, -1, 8, -8, 1},
+};
+
 namespace {
 
 // x * k + acc with one rounding (what vfmadd231ps computes).
@@ -101,6 +122,51 @@ void output_1d(const float m[8], float y[6]) {
   y[3] = fmadd(d3, 0.125f, fmadd(d2, 8.0f, d1));
   y[4] = fmadd(s3, 0.0625f, fmadd(s2, 16.0f, s1));
   y[5] = fmadd(d3, 0.03125f, fmadd(d2, 32.0f, d1 + m[7]));
+}
+
+// ---- 1-D transforms of F(4x4, 3x3) ---------------------------------------------------
+
+// o = B^T d: rows 1/2 and 3/4 share their even part (p) and differ in the sign of their
+// odd part (q).
+void small_input_1d(const float d[6], float o[6]) {
+  o[0] = fmadd(d[0], 4.0f, fmadd(d[2], -5.0f, d[4]));
+  o[5] = fmadd(d[1], 4.0f, fmadd(d[3], -5.0f, d[5]));
+  const float p1 = fmadd(d[2], -4.0f, d[4]);
+  const float q1 = fmadd(d[1], -4.0f, d[3]);
+  o[1] = p1 + q1;
+  o[2] = p1 - q1;
+  const float p2 = d[4] - d[2];
+  const float q2 = (d[3] - d[1]) * 2.0f;
+  o[3] = p2 + q2;
+  o[4] = p2 - q2;
+}
+
+constexpr float kMinusOneSixth = -1.0f / 6.0f;
+constexpr float kOneTwentyFourth = 1.0f / 24.0f;
+constexpr float kOneTwelfth = 1.0f / 12.0f;
+constexpr float kOneSixth = 1.0f / 6.0f;
+
+// u = G g.
+void small_kernel_1d(float g0, float g1, float g2, float u[6]) {
+  u[0] = g0 * 0.25f;
+  const float s = g0 + g2;
+  u[1] = (s + g1) * kMinusOneSixth;
+  u[2] = (s - g1) * kMinusOneSixth;
+  const float e = fmadd(g2, kOneSixth, g0 * kOneTwentyFourth);
+  const float f = g1 * kOneTwelfth;
+  u[3] = e + f;
+  u[4] = e - f;
+  u[5] = g2;
+}
+
+// y = A^T m.
+void small_output_1d(const float m[6], float y[4]) {
+  const float s1 = m[1] + m[2], d1 = m[1] - m[2];
+  const float s2 = m[3] + m[4], d2 = m[3] - m[4];
+  y[0] = (m[0] + s1) + s2;
+  y[1] = fmadd(d2, 2.0f, d1);
+  y[2] = fmadd(s2, 4.0f, s1);
+  y[3] = fmadd(d2, 8.0f, d1 + m[5]);
 }
 
 // ---- 2-D transforms: one direction, then the other -------------------------------------
@@ -177,7 +243,92 @@ void output_reference(const OutputTransformArgs* a) {
   }
 }
 
+// F(4x4, 3x3): the same order of directions as the 8x8 transforms.
+void small_input_reference(const InputTransformArgs* a) {
+  constexpr size_t T = kSmallTile;
+  for (size_t b = 0; b < a->blocks; ++b) {
+    for (size_t tile = 0; tile < kTileGroup; ++tile) {
+      for (size_t l = 0; l < kLanes; ++l) {
+        const float* in = a->tiles[tile] + (b * kLanes + l) * a->channel_strides[tile];
+        float t[T][T];
+        for (size_t r = 0; r < T; ++r) {
+          float row[T];
+          for (size_t s = 0; s < T; ++s) row[s] = in[r * a->row_strides[tile] + s];
+          small_input_1d(row, t[r]);
+        }
+        for (size_t j = 0; j < T; ++j) {
+          float column[T], transformed[T];
+          for (size_t r = 0; r < T; ++r) column[r] = t[r][j];
+          small_input_1d(column, transformed);
+          for (size_t i = 0; i < T; ++i)
+            a->output[(i * T + j) * a->position_stride + (b * kLanes + l) * kTileGroup + tile] = transformed[i];
+        }
+      }
+    }
+  }
+}
+
+template <bool Rotated>
+void small_kernel_reference(const KernelTransformArgs* a) {
+  constexpr size_t T = kSmallTile;
+  for (size_t k = 0; k < a->steps; ++k) {
+    for (size_t l = 0; l < kLanes * a->groups; ++l) {
+      const float* taps = a->kernel + l * a->lane_stride + k * a->step_stride;
+      float g[3][3];
+      for (size_t index = 0; index < 9; ++index) g[index / 3][index % 3] = taps[Rotated ? 8 - index : index];
+      float t[T][3];
+      for (size_t kx = 0; kx < 3; ++kx) {
+        float column[T];
+        small_kernel_1d(g[0][kx], g[1][kx], g[2][kx], column);
+        for (size_t i = 0; i < T; ++i) t[i][kx] = column[i];
+      }
+      for (size_t i = 0; i < T; ++i) {
+        float row[T];
+        small_kernel_1d(t[i][0], t[i][1], t[i][2], row);
+        for (size_t j = 0; j < T; ++j) a->output[(i * T + j) * a->position_stride + k * a->output_step + l] = row[j];
+      }
+    }
+  }
+}
+
+template <bool Relu>
+void small_output_reference(const OutputTransformArgs* a) {
+  constexpr size_t T = kSmallTile, N = kSmallOutput;
+  for (size_t b = 0; b < a->blocks; ++b) {
+    for (size_t l = 0; l < kLanes; ++l) {
+      const size_t lane = b * kLanes + l;
+      float z[N][T];
+      for (size_t j = 0; j < T; ++j) {
+        float column[T], transformed[N];
+        for (size_t i = 0; i < T; ++i) column[i] = a->input[(i * T + j) * a->position_stride + lane];
+        small_output_1d(column, transformed);
+        for (size_t r = 0; r < N; ++r) z[r][j] = transformed[r];
+      }
+      float* out = a->output + lane * a->channel_stride;
+      for (size_t r = 0; r < N; ++r) {
+        float y[N];
+        small_output_1d(z[r], y);
+        for (size_t s = 0; s < N; ++s) {
+          float v = y[s] + a->bias[lane];
+          if (Relu) v = v > 0.0f ? v : 0.0f;
+          out[r * a->row_stride + s] = v;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
+
+InputTransform reference_small_input_transform() { return small_input_reference; }
+
+KernelTransform reference_small_kernel_transform(bool rotated) {
+  return rotated ? small_kernel_reference<true> : small_kernel_reference<false>;
+}
+
+OutputTransform reference_small_output_transform(bool relu) {
+  return relu ? small_output_reference<true> : small_output_reference<false>;
+}
 
 InputTransform reference_input_transform() { return input_reference; }
 
