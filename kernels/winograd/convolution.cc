@@ -138,15 +138,21 @@ struct Geometry {
   bool stride2;
   bool relu;
   bool rotated;         // input gradient: kernel[o][i] is the problem's kernel[i][o] turned 180 degrees
-  size_t out_per_tile;  // outputs per tile and axis: 6, or 3 with stride 2
+  size_t tile;          // transformed tile edge: 8 (F(6x6, 3x3)) or 6 (F(4x4, 3x3))
+  size_t tile_step;     // input rows and columns between tiles: 6 or 4
+  size_t positions;     // tile * tile
+  size_t out_per_tile;  // outputs per tile and axis: tile_step, or half of it with stride 2
   size_t tiles_y, tiles_x;
 
   size_t tiles_per_image() const { return tiles_y * tiles_x; }
   size_t tiles() const { return batch * tiles_per_image(); }
 };
 
-Geometry geometry_of(const ConvolutionProblem& p) {
+Geometry geometry_of(const ConvolutionProblem& p, size_t tile) {
   Geometry g{};
+  g.tile = tile;
+  g.tile_step = tile - 2;
+  g.positions = tile * tile;
   g.batch = p.batch_size;
   if (p.operation == ConvolutionOperation::input_gradient) {
     // grad_input = grad_output correlated with the rotated, transposed kernel, padded by 2 - pad.
@@ -173,7 +179,7 @@ Geometry geometry_of(const ConvolutionProblem& p) {
     g.stride2 = p.stride.width == 2;
     g.relu = p.relu;
   }
-  g.out_per_tile = g.stride2 ? kOutput / 2 : kOutput;
+  g.out_per_tile = g.stride2 ? g.tile_step / 2 : g.tile_step;
   g.tiles_y = divide_round_up(g.out_height, g.out_per_tile);
   g.tiles_x = divide_round_up(g.out_width, g.out_per_tile);
   return g;
@@ -195,7 +201,7 @@ struct Plan {
   size_t slots;        // per-thread buffers
   // Workspace regions (byte offsets) and total.
   size_t kernel_at, panel_at, zeros_at, v_at, m_at, gather_at, gather_bytes, slot_at, slot_bytes, bytes;
-  size_t v_bytes() const { return round_up(kPositions * v_position_stride() * sizeof(float), kAlignment); }
+  size_t v_bytes() const { return round_up(g.positions * v_position_stride() * sizeof(float), kAlignment); }
   size_t m_bytes() const { return round_up(block_tiles * m_tile_floats() * sizeof(float), kAlignment); }
 
   size_t groups() const { return divide_round_up(block_tiles, kMr); }
@@ -203,9 +209,9 @@ struct Plan {
   size_t v_position_stride() const { return position_stride(groups() * in8 * kMr); }
   // M[tile][panel][p][NR], tiles an odd number of lines apart: the GEMM writes up to 14
   // tiles' rows at once, which a multiple of 4 KiB would put into one L1 set.
-  size_t m_tile_floats() const { return position_stride(kPositions * out_nr); }
+  size_t m_tile_floats() const { return position_stride(g.positions * out_nr); }
   size_t u_position_stride() const { return position_stride(kc * kNr); }  // fused panel buffer
-  size_t u_bytes() const { return round_up(kPositions * u_position_stride() * sizeof(float), kAlignment); }
+  size_t u_bytes() const { return round_up(g.positions * u_position_stride() * sizeof(float), kAlignment); }
 };
 
 size_t region(size_t* at, size_t floats) {
@@ -214,16 +220,16 @@ size_t region(size_t* at, size_t floats) {
   return start;
 }
 
-Plan make_plan(const ConvolutionProblem& p, const Hardware& hw, size_t threads) {
+Plan make_plan(const ConvolutionProblem& p, size_t tile, const Hardware& hw, size_t threads) {
   Plan plan{};
-  plan.g = geometry_of(p);
+  plan.g = geometry_of(p, tile);
   const Geometry& g = plan.g;
   const size_t o = g.out_channels, i = g.in_channels;
   plan.in8 = round_up(i, kLanes);
   plan.out_nr = round_up(o, kNr);
   plan.kc = round_up(divide_round_up(i, divide_round_up(i, kMaxKBlock)), 4);
 
-  const size_t tile_bytes = kPositions * (plan.in8 + plan.out_nr) * sizeof(float);
+  const size_t tile_bytes = g.positions * (plan.in8 + plan.out_nr) * sizeof(float);
   const size_t tiles = g.tiles();
   const size_t private_room = hw.l2_bytes * kPrivateL2Eighths / 8 / tile_bytes;
   const size_t chunk_rows = RowChunks(hw.isa).chunk_rows;
@@ -257,8 +263,8 @@ Plan make_plan(const ConvolutionProblem& p, const Hardware& hw, size_t threads) 
 
   plan.slots = std::clamp<size_t>(threads, 1, 64);
   size_t at = 0;
-  plan.kernel_at = region(&at, plan.own_kernel && !plan.fused ? kPositions * o * i : 0);
-  plan.panel_at = region(&at, !plan.fused && o % kNr != 0 ? kPositions * i * kNr : 0);
+  plan.kernel_at = region(&at, plan.own_kernel && !plan.fused ? g.positions * o * i : 0);
+  plan.panel_at = region(&at, !plan.fused && o % kNr != 0 ? g.positions * i * kNr : 0);
   plan.zeros_at = region(&at, round_up(o, kLanes));
   // Shared V and M, unless each thread has its own.
   plan.v_at = at;
@@ -296,8 +302,9 @@ struct KernelTransforms {
   KernelTransform eight, sixteen;
 };
 
-KernelTransforms kernel_transforms(Isa isa, bool rotated) {
-  return {kernel_transform(isa, rotated), jit_wide_kernel_transform(isa, rotated)};
+KernelTransforms kernel_transforms(Isa isa, const Geometry& g) {
+  if (g.tile == kSmallTile) return {reference_small_kernel_transform(g.rotated), nullptr};
+  return {kernel_transform(isa, g.rotated), jit_wide_kernel_transform(isa, g.rotated)};
 }
 
 void transform_panel(const Geometry& g, const float* kernel, const KernelTransforms& f, size_t o0, size_t width,
@@ -332,7 +339,7 @@ void transform_panel(const Geometry& g, const float* kernel, const KernelTransfo
   const size_t lanes = width - whole * kLanes;
   if (lanes == 0) {
     if (zero_pad && width < row)
-      for (size_t pos = 0; pos < kPositions; ++pos)
+      for (size_t pos = 0; pos < g.positions; ++pos)
         for (size_t i = i0; i < i1; ++i)
           std::fill_n(out + pos * position_stride + (i - i0) * row + width, row - width, 0.0f);
     return;
@@ -347,7 +354,7 @@ void transform_panel(const Geometry& g, const float* kernel, const KernelTransfo
       std::memcpy(taps + l * kTaps, kernel + (first + l) * lane_stride + i * step_stride, kTaps * sizeof(float));
     const KernelTransformArgs args{taps, kTaps, 0, 1, result, kLanes, 0, 1};
     f.eight(&args);
-    for (size_t pos = 0; pos < kPositions; ++pos) {
+    for (size_t pos = 0; pos < g.positions; ++pos) {
       float* dst = out + pos * position_stride + (i - i0) * row + whole * kLanes;
       std::memcpy(dst, result + pos * kLanes, lanes * sizeof(float));
       if (zero_pad) std::fill(dst + lanes, out + pos * position_stride + (i - i0 + 1) * row, 0.0f);
@@ -377,9 +384,9 @@ void transform_kernels(const Geometry& g, const float* kernel, float* transforme
                        pthreadpool_t pool) {
   const Isa isa = hw.isa;
   // U beyond a quarter of the last-level cache bypasses the caches.
-  const bool streaming = kPositions * g.out_channels * g.in_channels * sizeof(float) > hw.l3_bytes / 4;
+  const bool streaming = g.positions * g.out_channels * g.in_channels * sizeof(float) > hw.l3_bytes / 4;
   const size_t o_count = g.out_channels, i_count = g.in_channels;
-  const KernelTransforms f = kernel_transforms(isa, g.rotated);
+  const KernelTransforms f = kernel_transforms(isa, g);
   constexpr size_t kChunk = 32;  // input channels per task
   constexpr size_t kStage = 4;   // input channels per staging round
   parallel_for_2d(pool, divide_round_up(o_count, kNr), divide_round_up(i_count, kChunk), [&](size_t panel, size_t c) {
@@ -391,7 +398,7 @@ void transform_kernels(const Geometry& g, const float* kernel, float* transforme
     for (size_t i0 = c * kChunk; i0 < std::min(i_count, (c + 1) * kChunk); i0 += kStage) {
       const size_t i1 = std::min({i_count, i0 + kStage, (c + 1) * kChunk});
       transform_panel(g, kernel, f, o0, width, i0, i1, stage, stage_stride, width, false, taps);
-      for (size_t pos = 0; pos < kPositions; ++pos)
+      for (size_t pos = 0; pos < g.positions; ++pos)
         copy_out(stage + pos * stage_stride, out + pos * o_count * i_count + i0 * width, (i1 - i0) * width, streaming);
     }
 #if defined(__x86_64__)
@@ -517,7 +524,7 @@ struct Stages {
   TileWindow window(size_t tile) const {
     const Geometry& g = plan.g;
     const size_t within = tile % g.tiles_per_image();
-    return {tile / g.tiles_per_image(), within / g.tiles_x * kOutput, within % g.tiles_x * kOutput};
+    return {tile / g.tiles_per_image(), within / g.tiles_x * g.tile_step, within % g.tiles_x * g.tile_step};
   }
 
   // (1) Input transform of tiles [t0, t0 + count) into V. Tasks: a group of MR tiles x a run
@@ -574,7 +581,7 @@ struct Stages {
   void multiply_panel(size_t pos, size_t panel, const float* b, size_t k0, size_t kc, size_t rows) const {
     const size_t ldc = plan.m_tile_floats();
     const float* a = buf.v + pos * plan.v_position_stride() + k0 * kMr;
-    float* c = buf.m + (panel * kPositions + pos) * kNr;
+    float* c = buf.m + (panel * plan.g.positions + pos) * kNr;
     const size_t panel_stride = plan.in8 * kMr;
     chunks.each(rows, [&](size_t i0, size_t n) {
       const size_t lane = i0 % kMr;
@@ -588,7 +595,7 @@ struct Stages {
     const Geometry& g = plan.g;
     const size_t o_count = g.out_channels, i_count = g.in_channels;
     const size_t full_panels = o_count / kNr, panels = divide_round_up(o_count, kNr);
-    parallel_for(pool, kPositions, [&](size_t pos) {
+    parallel_for(pool, g.positions, [&](size_t pos) {
       const float* u = buf.kernel + pos * o_count * i_count;
       for (size_t panel = 0; panel < panels; ++panel) {
         const float* b = panel < full_panels ? u + panel * kNr * i_count : buf.panel + pos * i_count * kNr;
@@ -619,7 +626,7 @@ struct Stages {
         const size_t stride = plan.u_position_stride();
         transform_panel(g, kernel, kernel_transforms, o0, width, k0, k0 + kc, u, stride, kNr, true, taps);
         const auto transformed = std::chrono::steady_clock::now();
-        for (size_t pos = 0; pos < kPositions; ++pos) multiply_panel(pos, panel, u + pos * stride, k0, kc, count);
+        for (size_t pos = 0; pos < g.positions; ++pos) multiply_panel(pos, panel, u + pos * stride, k0, kc, count);
         transforming += std::chrono::nanoseconds(transformed - start).count();
         multiplying += std::chrono::nanoseconds(std::chrono::steady_clock::now() - transformed).count();
       }
@@ -655,7 +662,7 @@ struct Stages {
     const size_t y0 = within / g.tiles_x * n, x0 = within % g.tiles_x * n;
     const size_t rows = std::min(n, g.out_height - y0), columns = std::min(n, g.out_width - x0);
     // M holds the 8-channel blocks of one NR panel 8 floats apart.
-    const float* m = buf.m + local * plan.m_tile_floats() + panel * kPositions * kNr;
+    const float* m = buf.m + local * plan.m_tile_floats() + panel * g.positions * kNr;
     const size_t c0 = panel * kNr, lanes = std::min(kNr, o_count - c0);
     float* out = t.output + (image * o_count + c0) * plane + y0 * g.out_width + x0;
     const size_t whole_blocks = rows == n && columns == n ? lanes / kLanes : 0;
@@ -681,8 +688,12 @@ struct Stages {
 
 }  // namespace
 
-bool serves(const ConvolutionProblem& p) {
+bool serves(const ConvolutionProblem& p, size_t tile) {
   if (p.kernel_size.width != 3 || p.kernel_size.height != 3) return false;
+  // F(4x4, 3x3): stride 1, and no precomputed kernels (yet).
+  if (tile == kSmallTile && (p.stride.width != 1 || p.stride.height != 1 ||
+                             p.strategy != nnp_convolution_transform_strategy_compute))
+    return false;
   const bool unit = p.stride.width == 1 && p.stride.height == 1;
   switch (p.operation) {
     case ConvolutionOperation::output:
@@ -693,25 +704,25 @@ bool serves(const ConvolutionProblem& p) {
   return false;
 }
 
-size_t transformed_kernel_bytes(const ConvolutionProblem& p) {
-  return kPositions * p.output_channels * p.input_channels * sizeof(float);
+size_t transformed_kernel_bytes(const ConvolutionProblem& p, size_t tile) {
+  return tile * tile * p.output_channels * p.input_channels * sizeof(float);
 }
 
-size_t workspace_bytes(const ConvolutionProblem& p, const Hardware& hw, size_t threads) {
-  return make_plan(p, hw, threads).bytes;
+size_t workspace_bytes(const ConvolutionProblem& p, size_t tile, const Hardware& hw, size_t threads) {
+  return make_plan(p, tile, hw, threads).bytes;
 }
 
-void transform_kernel(const ConvolutionProblem& p, const float* kernel, void* transformed,
+void transform_kernel(const ConvolutionProblem& p, size_t tile, const float* kernel, void* transformed,
                       const ExecutionContext& context) {
   StageTimer timer(context.profile->kernel_transform);
-  transform_kernels(geometry_of(p), kernel, static_cast<float*>(transformed), *context.hardware,
+  transform_kernels(geometry_of(p, tile), kernel, static_cast<float*>(transformed), *context.hardware,
                     context.threadpool);
 }
 
-nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const ExecutionContext& context) {
+nnp_status run(const ConvolutionProblem& p, size_t tile, const ConvolutionTensors& t, const ExecutionContext& context) {
   const Hardware& hw = *context.hardware;
   const size_t threads = std::max<size_t>(1, pthreadpool_get_threads_count(context.threadpool));
-  const Plan plan = make_plan(p, hw, threads);
+  const Plan plan = make_plan(p, tile, hw, threads);
   const Geometry& g = plan.g;
   auto* ws = static_cast<uint8_t*>(context.workspace);
   Buffers buf{};
@@ -727,9 +738,10 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
   Stages stages{plan,
                 buf,
                 t,
-                input_transform(hw.isa),
-                kernel_transforms(hw.isa, g.rotated),
-                output_transform(hw.isa, {g.relu, g.stride2}),
+                g.tile == kSmallTile ? reference_small_input_transform() : input_transform(hw.isa),
+                kernel_transforms(hw.isa, g),
+                g.tile == kSmallTile ? reference_small_output_transform(g.relu)
+                                     : output_transform(hw.isa, {g.relu, g.stride2}),
                 RowChunks(hw.isa),
                 {},
                 {},
@@ -741,7 +753,7 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
   // cache comes from memory in every call: its kernels prefetch it further ahead (on
   // alexnet.conv4's 25 MiB U, in a 32 MiB L3, that was 7 % slower).
   const size_t tiles = g.tiles();
-  const bool u_in_memory = !plan.fused && kPositions * o_count * i_count * sizeof(float) > hw.l3_bytes;
+  const bool u_in_memory = !plan.fused && g.positions * o_count * i_count * sizeof(float) > hw.l3_bytes;
   const uint32_t layout = jit::kPanelsA | (u_in_memory ? jit::kFarPrefetchB : 0);
   for (size_t rows : {std::min(plan.block_tiles, tiles), tiles - (plan.blocks - 1) * plan.block_tiles}) {
     stages.chunks.each(rows, [&](size_t i0, size_t n) {
@@ -761,7 +773,7 @@ nnp_status run(const ConvolutionProblem& p, const ConvolutionTensors& t, const E
     StageTimer timer(context.profile->block_multiplication);
     // Zero-pad the compact last panel of U once per call.
     const size_t width = o_count % kNr, last = o_count / kNr * kNr * i_count;
-    parallel_for(context.threadpool, kPositions, [&](size_t pos) {
+    parallel_for(context.threadpool, g.positions, [&](size_t pos) {
       const float* src = buf.kernel + pos * o_count * i_count + last;
       float* dst = buf.panel + pos * i_count * kNr;
       for (size_t i = 0; i < i_count; ++i) {

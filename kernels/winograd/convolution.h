@@ -64,22 +64,26 @@
 
 namespace nnjit::winograd {
 
+// `tile` chooses the algorithm: 8 for F(6x6, 3x3) on 8x8 tiles (wt8x8), 6 for F(4x4, 3x3)
+// on 6x6 tiles (work in progress: reference transforms, compute strategy and stride 1 only,
+// not registered with the API yet).
+
 // Whether the Winograd kernels serve the problem: 3x3 kernel, output or input gradient
 // with stride 1, inference with stride 1 or 2x2.
-bool serves(const ConvolutionProblem& problem);
+bool serves(const ConvolutionProblem& problem, size_t tile);
 
-// Bytes of a transformed kernel (precompute/reuse): 64 * O * I floats.
-size_t transformed_kernel_bytes(const ConvolutionProblem& problem);
+// Bytes of a transformed kernel (precompute/reuse): tile^2 * O * I floats.
+size_t transformed_kernel_bytes(const ConvolutionProblem& problem, size_t tile);
 
 // Scratch bytes of `run` on `threads` threads.
-size_t workspace_bytes(const ConvolutionProblem& problem, const Hardware& hardware, size_t threads);
+size_t workspace_bytes(const ConvolutionProblem& problem, size_t tile, const Hardware& hardware, size_t threads);
 
 // Writes the transformed kernel of `kernel` (the forward kernel of an inference call).
-void transform_kernel(const ConvolutionProblem& problem, const float* kernel, void* transformed,
+void transform_kernel(const ConvolutionProblem& problem, size_t tile, const float* kernel, void* transformed,
                       const ExecutionContext& context);
 
 // Runs the convolution.
-nnp_status run(const ConvolutionProblem& problem, const ConvolutionTensors& tensors,
+nnp_status run(const ConvolutionProblem& problem, size_t tile, const ConvolutionTensors& tensors,
                const ExecutionContext& context);
 
 }  // namespace nnjit::winograd
