@@ -149,7 +149,10 @@ NNJIT_EXPORT nnp_status nnp_ext_convolution_algorithm(
   if (status != nnp_status_success) return status;
   nnp_convolution_algorithm selected;
   status = select_convolution_algorithm(call, hardware(), &selected);
-  if (status == nnp_status_success && chosen != nullptr) *chosen = selected;
+  // The public enumeration has one Winograd for 3x3 kernels: F(4x4, 3x3) on small images
+  // (our own choice under auto) is reported as wt8x8.
+  if (status == nnp_status_success && chosen != nullptr)
+    *chosen = selected == kAlgorithmWt6x6 ? nnp_convolution_algorithm_wt8x8 : selected;
   return status;
 }
 

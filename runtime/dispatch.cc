@@ -25,6 +25,7 @@ constexpr std::initializer_list<ConvolutionRegistration> kConvolutionRegistratio
     {nnp_convolution_algorithm_implicit_gemm, Isa::avx2, &gemm::kConvolutionKernels},
     {nnp_convolution_algorithm_direct, Isa::avx2, &gemm::kConvolutionKernels},
     {nnp_convolution_algorithm_wt8x8, Isa::avx2, &winograd::kWinogradKernels},
+    {kAlgorithmWt6x6, Isa::avx2, &winograd::kWinograd6x6Kernels},
     {nnp_convolution_algorithm_ft8x8, Isa::avx2, &fft::kFft8x8Kernels},
     {nnp_convolution_algorithm_ft16x16, Isa::avx2, &fft::kFft16x16Kernels},
 };
@@ -53,7 +54,7 @@ constexpr std::initializer_list<Registration<ActivationKernelSet>> kActivationRe
 // Levels from most to least capable; a machine runs those that Hardware::can_run allows.
 constexpr std::array<Isa, kIsaCount> kPreference = {Isa::avx512, Isa::avx2, Isa::neon,
                                                     Isa::reference};
-constexpr size_t kAlgorithmCount = 7;  // nnp_convolution_algorithm values 0..6
+constexpr size_t kAlgorithmCount = 8;  // nnp_convolution_algorithm values 0..6, and kAlgorithmWt6x6
 
 using ConvolutionTable = std::array<std::array<const ConvolutionKernelSet*, kIsaCount>, kAlgorithmCount>;
 

@@ -34,6 +34,10 @@ bool prefer_8x8_tiles(const ConvolutionCall& c, size_t slack = 0) {
   return tiles_needed(extent, c.kernel_size, 8) <= 4 * tiles_needed(extent, c.kernel_size, 16) + slack;
 }
 
+// Images up to 3x3 tiles of wt8x8 (18x18 outputs) run F(4x4, 3x3) under auto (see
+// select_convolution_algorithm).
+constexpr size_t kMostTilesForSmallWinograd = 9;
+
 // The slack of the compute strategy's tile choice in inference (see select_convolution_algorithm).
 constexpr size_t kKernelTransformSlackTiles = 45;
 
@@ -111,13 +115,6 @@ nnp_status select_convolution_algorithm(const ConvolutionCall& c, const Hardware
     // A 1x1 kernel is a plain matrix product: no transform can make it cheaper (NNPACK's
     // FFT reaches 17 GFLOPS on resnet50.1x1 at batch 16 where GEMM runs near peak).
     const bool pointwise = is_square(c.kernel_size, 1) && is_unit_stride(c.subsampling);
-    // Winograd with the compute strategy transforms the whole kernel every call; on an
-    // image of at most 2x2 output tiles (e.g. resnet18.conv5, 7x7) that costs more than
-    // the GEMM it saves (measured: 56-59 vs 72 GFLOPS at one thread).
-    const bool few_winograd_tiles = *chosen == nnp_convolution_algorithm_wt8x8 &&
-                                    c.operation == ConvolutionOperation::inference &&
-                                    c.strategy_enum() == nnp_convolution_transform_strategy_compute &&
-                                    tiles_needed(unit_stride_output_size(c), c.kernel_size, 8) <= 4;
     // For 3x3 kernels the rule's tile count picks FFT at larger images, but here wt8x8
     // measured faster on every 3x3 layer of the layer set at batch 1 and 16 (e.g. VGG
     // conv4_2/conv5_2 at batch 16: ~300/200 against ~250/150 GFLOPS per core with ft16x16).
@@ -125,6 +122,22 @@ nnp_status select_convolution_algorithm(const ConvolutionCall& c, const Hardware
         is_square(c.kernel_size, 3) && c.operation != ConvolutionOperation::kernel_gradient &&
         has_fast_convolution_kernels(nnp_convolution_algorithm_wt8x8, problem, hardware))
       *chosen = nnp_convolution_algorithm_wt8x8;
+    // Small images: Winograd F(4x4, 3x3) on 6x6 tiles transforms 36 floats per kernel instead of
+    // 64, and on images of up to 3x3 tiles of 8x8 covers them with about as many positions (13x13
+    // and 14x14: 576 either way; 7x7: 144 instead of 256). (wt8x8 with its 64-float kernel
+    // transform in every call lost to implicit GEMM on 7x7: 56-59 vs 72 GFLOPS.) Against wt8x8
+    // and the GEMM auto ran on 7x7 before (bench/ab.sh, Zen 5): resnet18.conv5 (7x7) batch 1 compute 1.2x / 1.3x on 1 / 2 threads,
+    // batch 16 1.9x / 1.7x; vgg.conv5_2 (14x14) batch 1 1.14x / 1.23x, batch 16 1.08x / 1.11x;
+    // alexnet.conv3 (13x13) batch 1 1.12x / 1.17x, batch 16 1.08x / 0.98x. Not on larger images
+    // (vgg.conv4_2, 28x28: 0.88-0.99x). Not with a precomputed kernel (its layout is wt8x8's), not
+    // with stride 2.
+    const nnp_size winograd_extent =
+        c.operation == ConvolutionOperation::input_gradient ? c.input_size : unit_stride_output_size(c);
+    if (*chosen == nnp_convolution_algorithm_wt8x8 && is_unit_stride(c.subsampling) &&
+        c.strategy_enum() == nnp_convolution_transform_strategy_compute &&
+        tiles_needed(winograd_extent, c.kernel_size, 8) <= kMostTilesForSmallWinograd &&
+        has_fast_convolution_kernels(kAlgorithmWt6x6, problem, hardware))
+      *chosen = kAlgorithmWt6x6;
     // The compute strategy transforms the kernel in every call, and a 16x16 kernel spectrum
     // costs four times an 8x8 one. Per (input, output) channel pair the work is about
     // T^2 (tiles(T) + 15) (measured: a kernel transform costs ~15 tiles' multiply-accumulate
@@ -135,7 +148,7 @@ nnp_status select_convolution_algorithm(const ConvolutionCall& c, const Hardware
         min_extent(c.kernel_size) >= 2 && prefer_8x8_tiles(c, kKernelTransformSlackTiles) &&
         has_fast_convolution_kernels(nnp_convolution_algorithm_ft8x8, problem, hardware))
       *chosen = nnp_convolution_algorithm_ft8x8;
-    if ((pointwise || few_winograd_tiles || !has_fast_convolution_kernels(*chosen, problem, hardware)) &&
+    if ((pointwise || !has_fast_convolution_kernels(*chosen, problem, hardware)) &&
         *chosen != nnp_convolution_algorithm_direct &&
         has_fast_convolution_kernels(nnp_convolution_algorithm_implicit_gemm, problem, hardware))
       *chosen = nnp_convolution_algorithm_implicit_gemm;

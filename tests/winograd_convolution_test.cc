@@ -18,7 +18,9 @@
 #include "jit/kernel_cache.h"
 #include "kernels/kernel_set.h"
 #include "kernels/winograd/kernel_sets.h"
+#include "runtime/dispatch.h"
 #include "runtime/hardware.h"
+#include "runtime/selector.h"
 #include "tests/api_testing.h"
 #include "tests/winograd_testing.h"
 
@@ -155,9 +157,10 @@ std::vector<float> RunApi(ConvOp op, const ConvShape& s, const Data& d, const Op
 // makes the kernel transform write U with streaming stores; `pool` runs it on several threads.
 std::vector<float> RunReferencePipeline(ConvOp op, const ConvShape& s, const Data& d, const Options& o,
                                         size_t l2_bytes = 0, size_t l3_bytes = 0, pthreadpool_t pool = nullptr,
-                                        const nnjit::ConvolutionKernelSet& set = nnjit::winograd::kWinogradKernels) {
+                                        const nnjit::ConvolutionKernelSet& set = nnjit::winograd::kWinogradKernels,
+                                        bool this_machines_isa = false) {
   nnjit::Hardware hw = nnjit::detect_hardware(nullptr);
-  hw.isa = nnjit::Isa::reference;
+  if (!this_machines_isa) hw.isa = nnjit::Isa::reference;
   if (l2_bytes != 0) hw.l2_bytes = l2_bytes;
   if (l3_bytes != 0) hw.l3_bytes = l3_bytes;
   const nnjit::ConvolutionProblem problem{
@@ -240,9 +243,9 @@ TEST_P(WinogradConvolution, MatchesDirectConvolutionReferencePipelineAndEveryThr
 INSTANTIATE_TEST_SUITE_P(Cases, WinogradConvolution, ::testing::Range(size_t(0), std::size(kCases)),
                          [](const ::testing::TestParamInfo<size_t>& info) { return kCases[info.param].name; });
 
-// F(4x4, 3x3) on 6x6 tiles (work in progress: the kernel set with reference transforms, not
-// yet behind the API): the stride-1 cases against the exact result, and the same bits for
-// every plan (blocking by L2 size, U past the caches, two threads).
+// F(4x4, 3x3) on 6x6 tiles (the kernel set; the API runs it only under auto): the
+// stride-1 cases against the exact result, and the same bits for every plan (blocking by L2
+// size, U past the caches, two threads) and for the JIT code of this machine.
 class Winograd6x6Convolution : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(Winograd6x6Convolution, MatchesDirectConvolutionAndEveryPlan) {
@@ -275,6 +278,8 @@ TEST_P(Winograd6x6Convolution, MatchesDirectConvolutionAndEveryPlan) {
         << "16 KiB L2, two threads";
     EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o, 512 * 1024, 0, SharedPool(2), set)), "")
         << "512 KiB L2, two threads";
+    EXPECT_EQ(BitDifferences(got, RunReferencePipeline(op, s, d, o, 0, 0, SharedPool(2), set, true)), "")
+        << "JIT transforms and microkernels of this machine, two threads";
   }
   // Measured at most 0.113 of the 8x8 tiles' bound (128 n u |d| |g|) on these cases: F(4x4)'s
   // bound is 24 n u |d| |g|.
@@ -284,6 +289,45 @@ TEST_P(Winograd6x6Convolution, MatchesDirectConvolutionAndEveryPlan) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, Winograd6x6Convolution, ::testing::Range(size_t(0), std::size(kCases)),
                          [](const ::testing::TestParamInfo<size_t>& info) { return kCases[info.param].name; });
+
+// auto's choice between the two tile sizes (runtime/selector.cc): F(4x4, 3x3) for images of at
+// most 3x3 tiles of 8x8 with the compute strategy, stride 1; wt8x8 otherwise and when named.
+TEST(Winograd6x6Selection, AutoTakesSmallTilesOnSmallImagesOnly) {
+  const nnjit::Hardware hw = nnjit::detect_hardware(nullptr);
+  auto choice = [&](nnjit::ConvolutionOperation op, int algorithm, int strategy, size_t size, size_t stride) {
+    const nnjit::ConvolutionCall call{op, algorithm, strategy, 1, 16, 16, {size, size}, {1, 1, 1, 1},
+                                      {3, 3}, {stride, stride}, nnp_activation_identity, nullptr};
+    nnp_convolution_algorithm chosen = nnp_convolution_algorithm_auto;
+    EXPECT_EQ(nnjit::select_convolution_algorithm(call, hw, &chosen), nnp_status_success);
+    return chosen;
+  };
+  using nnjit::ConvolutionOperation;
+  const int compute = nnp_convolution_transform_strategy_compute, reuse = nnp_convolution_transform_strategy_reuse;
+  const int automatic = nnp_convolution_algorithm_auto, wt8x8 = nnp_convolution_algorithm_wt8x8;
+  const bool fast = nnjit::has_fast_convolution_kernels(
+      nnjit::kAlgorithmWt6x6, nnjit::problem_of({ConvolutionOperation::output, automatic, compute, 1, 16, 16, {14, 14},
+                                                  {1, 1, 1, 1}, {3, 3}, {1, 1}, nnp_activation_identity, nullptr}),
+      hw);
+  if (!fast) GTEST_SKIP() << "no fast F(4x4, 3x3) kernels here";
+  for (size_t size : {1u, 7u, 13u, 14u, 18u}) {
+    EXPECT_EQ(choice(ConvolutionOperation::inference, automatic, compute, size, 1), nnjit::kAlgorithmWt6x6) << size;
+    EXPECT_EQ(choice(ConvolutionOperation::output, automatic, compute, size, 1), nnjit::kAlgorithmWt6x6) << size;
+    EXPECT_EQ(choice(ConvolutionOperation::input_gradient, automatic, compute, size, 1), nnjit::kAlgorithmWt6x6)
+        << size;
+    EXPECT_EQ(choice(ConvolutionOperation::inference, automatic, reuse, size, 1), wt8x8) << size;
+    EXPECT_EQ(choice(ConvolutionOperation::inference, wt8x8, compute, size, 1), wt8x8) << size;
+  }
+  EXPECT_EQ(choice(ConvolutionOperation::inference, automatic, compute, 19, 1), wt8x8);  // 4x4 tiles of 8x8
+  EXPECT_EQ(choice(ConvolutionOperation::output, automatic, compute, 28, 1), wt8x8);
+  EXPECT_NE(choice(ConvolutionOperation::inference, automatic, compute, 14, 2), nnjit::kAlgorithmWt6x6);  // stride 2
+  // The extension reports the family.
+  nnp_convolution_algorithm reported = nnp_convolution_algorithm_auto;
+  ASSERT_EQ(nnp_ext_convolution_algorithm(nnp_ext_convolution_inference, nnp_convolution_algorithm_auto,
+                                          nnp_convolution_transform_strategy_compute, 1, 16, 16, {14, 14},
+                                          {1, 1, 1, 1}, {3, 3}, {1, 1}, &reported),
+            nnp_status_success);
+  EXPECT_EQ(reported, nnp_convolution_algorithm_wt8x8);
+}
 
 // ---- precompute / reuse -----------------------------------------------------------------
 

@@ -308,12 +308,8 @@ void ExpectSameOutputs(const std::vector<float>& jit, const std::vector<float>& 
   std::printf("[   info   ] JIT vs reference: max %lld ulps\n", static_cast<long long>(worst));
 }
 
-TEST(WinogradJit, InputTransformMatchesReference) {
-  const Isa isa = this_isa();
-  const InputTransform jit = jit_input_transform(isa);
-  if (jit == nullptr) GTEST_SKIP() << "no JIT input transform for " << isa_name(isa);
-  std::mt19937 rng(kSeed + 5);
-  PrintSeed(kSeed + 5);
+// A JIT input transform against its reference on 0 (nothing written), 1 and 3 blocks.
+void ExpectInputTransformMatchesReference(InputTransform jit, InputTransform reference, std::mt19937& rng) {
   for (size_t blocks : {0u, 1u, 3u}) {
     InputLayout layout;
     layout.blocks = std::max<size_t>(blocks, 1);
@@ -323,17 +319,27 @@ TEST(WinogradJit, InputTransformMatchesReference) {
     const InputTransformArgs ja = layout.args(pointers, blocks, a.data());
     const InputTransformArgs ra = layout.args(pointers, blocks, b.data());
     jit(&ja);
-    reference_input_transform()(&ra);
+    reference(&ra);
     SCOPED_TRACE("blocks " + std::to_string(blocks));
     ExpectSameOutputs(a, b);
   }
+}
+
+TEST(WinogradJit, InputTransformMatchesReference) {
+  const Isa isa = this_isa();
+  const InputTransform jit = jit_input_transform(isa);
+  if (jit == nullptr) GTEST_SKIP() << "no JIT input transform for " << isa_name(isa);
+  std::mt19937 rng(kSeed + 5);
+  PrintSeed(kSeed + 5);
+  ExpectInputTransformMatchesReference(jit, reference_input_transform(), rng);
 }
 
 // A JIT kernel transform of `group_lanes` lanes per group (8: ymm, 16: zmm) against the
 // reference on 1 and 2 groups per call; with `odd_rows`, rows of lanes (and positions) are
 // not whole vectors apart.
 void ExpectKernelTransformMatchesReference(KernelTransform jit, bool rotated, size_t group_lanes, bool odd_rows,
-                                           std::mt19937& rng) {
+                                           std::mt19937& rng, KernelTransform reference = nullptr) {
+  if (reference == nullptr) reference = reference_kernel_transform(rotated);
   for (size_t groups : {1u, 2u}) {
     for (size_t steps : {0u, 1u, 5u}) {
       KernelLayout layout;
@@ -351,7 +357,7 @@ void ExpectKernelTransformMatchesReference(KernelTransform jit, bool rotated, si
       ra.output = b.data();
       ra.groups = layout.groups;
       jit(&ja);
-      reference_kernel_transform(rotated)(&ra);
+      reference(&ra);
       SCOPED_TRACE(std::string(rotated ? "rotated" : "plain") + ", " + std::to_string(group_lanes) +
                    "-lane groups " + std::to_string(groups) + ", steps " + std::to_string(steps));
       ExpectSameOutputs(a, b);
@@ -382,14 +388,8 @@ TEST(WinogradJit, WideKernelTransformMatchesReference) {
   }
 }
 
-TEST_P(OutputVariants, JitMatchesReference) {
-  const Isa isa = this_isa();
-  const OutputVariant v = variant();
-  const OutputTransform jit = jit_output_transform(isa, v);
-  if (jit == nullptr) GTEST_SKIP() << "no JIT output transform for " << isa_name(isa);
-  SCOPED_TRACE(name());
-  std::mt19937 rng(kSeed + 7);
-  PrintSeed(kSeed + 7);
+// A JIT output transform against its reference on 0 (nothing written), 1 and 2 blocks.
+void ExpectOutputTransformMatchesReference(OutputTransform jit, OutputTransform reference, std::mt19937& rng) {
   for (size_t blocks : {0u, 1u, 2u}) {
     OutputLayout layout;
     layout.blocks = std::max<size_t>(blocks, 1);
@@ -401,10 +401,21 @@ TEST_P(OutputVariants, JitMatchesReference) {
     OutputTransformArgs ra = ja;
     ra.output = b.data();
     jit(&ja);
-    reference_output_transform(v)(&ra);
+    reference(&ra);
     SCOPED_TRACE("blocks " + std::to_string(blocks));
     ExpectSameOutputs(a, b);
   }
+}
+
+TEST_P(OutputVariants, JitMatchesReference) {
+  const Isa isa = this_isa();
+  const OutputVariant v = variant();
+  const OutputTransform jit = jit_output_transform(isa, v);
+  if (jit == nullptr) GTEST_SKIP() << "no JIT output transform for " << isa_name(isa);
+  SCOPED_TRACE(name());
+  std::mt19937 rng(kSeed + 7);
+  PrintSeed(kSeed + 7);
+  ExpectOutputTransformMatchesReference(jit, reference_output_transform(v), rng);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, OutputVariants, ::testing::Range(0, 4), [](const auto& info) {
@@ -580,6 +591,29 @@ TEST(WinogradSmallReference, TransformsAreTheMatrixProducts) {
           if (relu) exact = std::max(exact, 0.0);
           ASSERT_NEAR(y[l * 16 + r * 4 + s], exact, 8 * kUnitRoundoff * magnitude) << (relu ? "relu" : "identity");
         }
+  }
+}
+
+// The F(4x4, 3x3) JIT transforms against their reference versions.
+TEST(WinogradSmallJit, TransformsMatchReference) {
+  const Isa isa = this_isa();
+  if (jit_small_input_transform(isa) == nullptr) GTEST_SKIP() << "no JIT transforms for " << isa_name(isa);
+  std::mt19937 rng(kSeed + 50);
+  PrintSeed(kSeed + 50);
+  {
+    SCOPED_TRACE("input");
+    ExpectInputTransformMatchesReference(jit_small_input_transform(isa), reference_small_input_transform(), rng);
+  }
+  for (bool rotated : {false, true}) {
+    ExpectKernelTransformMatchesReference(jit_small_kernel_transform(isa, rotated), rotated, 8, false, rng,
+                                          reference_small_kernel_transform(rotated));
+    if (KernelTransform wide = jit_small_wide_kernel_transform(isa, rotated))
+      ExpectKernelTransformMatchesReference(wide, rotated, 16, true, rng, reference_small_kernel_transform(rotated));
+  }
+  for (bool relu : {false, true}) {
+    SCOPED_TRACE(std::string("output, ") + (relu ? "relu" : "identity"));
+    ExpectOutputTransformMatchesReference(jit_small_output_transform(isa, relu), reference_small_output_transform(relu),
+                                          rng);
   }
 }
 

@@ -303,7 +303,7 @@ struct KernelTransforms {
 };
 
 KernelTransforms kernel_transforms(Isa isa, const Geometry& g) {
-  if (g.tile == kSmallTile) return {reference_small_kernel_transform(g.rotated), nullptr};
+  if (g.tile == kSmallTile) return {small_kernel_transform(isa, g.rotated), jit_small_wide_kernel_transform(isa, g.rotated)};
   return {kernel_transform(isa, g.rotated), jit_wide_kernel_transform(isa, g.rotated)};
 }
 
@@ -738,9 +738,9 @@ nnp_status run(const ConvolutionProblem& p, size_t tile, const ConvolutionTensor
   Stages stages{plan,
                 buf,
                 t,
-                g.tile == kSmallTile ? reference_small_input_transform() : input_transform(hw.isa),
+                g.tile == kSmallTile ? small_input_transform(hw.isa) : input_transform(hw.isa),
                 kernel_transforms(hw.isa, g),
-                g.tile == kSmallTile ? reference_small_output_transform(g.relu)
+                g.tile == kSmallTile ? small_output_transform(hw.isa, g.relu)
                                      : output_transform(hw.isa, {g.relu, g.stride2}),
                 RowChunks(hw.isa),
                 {},

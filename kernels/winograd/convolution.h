@@ -1,4 +1,5 @@
-// The Winograd F(6x6, 3x3) convolution driver: plans a call and runs its stages.
+// The Winograd convolution driver (F(6x6, 3x3) on 8x8 tiles, F(4x4, 3x3) on 6x6 tiles): plans a
+// call and runs its stages.
 //
 // ---- Data layout (floats) ----------------------------------------------------------
 // O = output channels, I = input channels of the convolution being computed (for the
@@ -65,8 +66,10 @@
 namespace nnjit::winograd {
 
 // `tile` chooses the algorithm: 8 for F(6x6, 3x3) on 8x8 tiles (wt8x8), 6 for F(4x4, 3x3)
-// on 6x6 tiles (work in progress: reference transforms, compute strategy and stride 1 only,
-// not registered with the API yet).
+// on 6x6 tiles (stride 1 and the compute strategy only; what `auto` runs on small images,
+// runtime/selector.cc). Both use the layouts above with 36 instead of 64 positions; the
+// input transform reads rows of 8 floats of which the 6x6 tile uses 6 (tiles read in place
+// are those whose 8x8 window lies inside the image, as for 8x8 tiles).
 
 // Whether the Winograd kernels serve the problem: 3x3 kernel, output or input gradient
 // with stride 1, inference with stride 1 or 2x2.

@@ -129,7 +129,7 @@ struct OutputVariant {
   bool stride2;
 };
 
-// ---- F(4x4, 3x3) on 6x6 tiles (work in progress: reference versions only) ----------
+// ---- F(4x4, 3x3) on 6x6 tiles (auto's choice on small images) ------------------------
 // Interpolation points 0, 1, -1, 2, -2, inf (the Lagrange denominators in G):
 //
 //   B^T (6x6):                 G (6x3):                  A^T (4x6):
@@ -155,6 +155,19 @@ extern const double kSmallMatrixAT[4][6];
 InputTransform reference_small_input_transform();
 KernelTransform reference_small_kernel_transform(bool rotated);
 OutputTransform reference_small_output_transform(bool relu);
+
+// JIT versions (AVX2+FMA; the kernel transform also 16 lanes in zmm): the same key families
+// as the 8x8 transforms with a 6x6 tile; nullptr where there is no generator.
+InputTransform jit_small_input_transform(Isa isa);
+KernelTransform jit_small_kernel_transform(Isa isa, bool rotated);
+KernelTransform jit_small_wide_kernel_transform(Isa isa, bool rotated);
+OutputTransform jit_small_output_transform(Isa isa, bool relu);
+InputTransform small_input_transform(Isa isa);
+KernelTransform small_kernel_transform(Isa isa, bool rotated);
+OutputTransform small_output_transform(Isa isa, bool relu);
+jit::KernelKey small_input_transform_key(Isa isa);
+jit::KernelKey small_kernel_transform_key(Isa isa, bool rotated);
+jit::KernelKey small_output_transform_key(Isa isa, bool relu);
 
 // ---- Choosing implementations -----------------------------------------------------
 // JIT code where the ISA has a generator and generation succeeds, else the reference.

@@ -169,7 +169,8 @@ struct EightRows {
 
 class InputGenerator : public TransformGenerator {
  public:
-  InputGenerator() { generate(); }
+  // small: F(4x4, 3x3) on 6x6 tiles (rows of 8 floats are read; the first 6 are used).
+  explicit InputGenerator(bool small) : tile_(small ? int(kSmallTile) : int(kTile)) { generate(); }
 
  private:
   // Registers (Args: tiles, row_strides, channel_strides, blocks, output, position_stride).
@@ -213,13 +214,13 @@ class InputGenerator : public TransformGenerator {
     // Rows: row r of the 8 channels, transposed so that lanes are channels, then
     // t[r][j] = (d B)[r][j].
     const EightRows channels{base, base4, channel, channel3};
-    for (int r = 0; r < 8; ++r) {
+    for (int r = 0; r < tile_; ++r) {
       for (int c = 0; c < 8; ++c) vmovups(Ymm(c), ptr[channels(c)]);
       transpose_8x8();
-      for (int s = 0; s < 8; ++s) vmovaps(Ymm(s), Ymm(8 + s));
-      const std::array<Ymm, 8> o = transform_1d();
-      for (int j = 0; j < 8; ++j) vmovaps(ptr[rsp + kT + (r * 8 + j) * kVector], o[j]);
-      if (r + 1 < 8) {
+      for (int s = 0; s < tile_; ++s) vmovaps(Ymm(s), Ymm(8 + s));
+      const std::array<Ymm, 8> o = transform();
+      for (int j = 0; j < tile_; ++j) vmovaps(ptr[rsp + kT + (r * 8 + j) * kVector], o[j]);
+      if (r + 1 < tile_) {
         add(base, row);
         add(base4, row);
       }
@@ -227,18 +228,18 @@ class InputGenerator : public TransformGenerator {
     // While the columns are transformed, prefetch this tile's window in the next block of 8
     // channels (read by the next block's pass over the tiles): the row loads above wait
     // on memory otherwise, the planes being too many streams for the hardware prefetcher.
-    // base/base4 point at row 7 and are recomputed for the next tile.
+    // base/base4 point at the last row and are recomputed for the next tile.
     lea(base, ptr[base + channel * 8]);
     lea(base4, ptr[base4 + channel * 8]);
-    for (int j = 0; j < 8; ++j) {  // columns: V[i][j] = (B^T t)[i][j] at position 8i + j
+    for (int j = 0; j < tile_; ++j) {  // columns: V[i][j] = (B^T t)[i][j] at position T i + j
       for (int c = 0; c < 8; ++c) prefetcht0(ptr[channels(c)]);
-      if (j + 1 < 8) {
+      if (j + 1 < tile_) {
         sub(base, row);
         sub(base4, row);
       }
-      for (int r = 0; r < 8; ++r) vmovaps(Ymm(r), ptr[rsp + kT + (r * 8 + j) * kVector]);
-      const std::array<Ymm, 8> o = transform_1d();
-      for (int i = 0; i < 8; ++i) vmovaps(ptr[s_ptr + (i * 8 + j) * kSRow], o[i]);
+      for (int r = 0; r < tile_; ++r) vmovaps(Ymm(r), ptr[rsp + kT + (r * 8 + j) * kVector]);
+      const std::array<Ymm, 8> o = transform();
+      for (int i = 0; i < tile_; ++i) vmovaps(ptr[s_ptr + (i * tile_ + j) * kSRow], o[i]);
     }
     add(s_ptr, kVector);
     inc(tile);
@@ -248,14 +249,14 @@ class InputGenerator : public TransformGenerator {
     const Reg64 q = base, count = tile;
     lea(s_ptr, ptr[rsp + kS]);
     mov(q, out);
-    mov(count, kPositions / 8);
+    mov(count, tile_);  // tile_ rounds of tile_ positions
     L(position_loop);
-    for (int u = 0; u < 8; ++u) {
+    for (int u = 0; u < tile_; ++u) {
       for (int t = 0; t < int(kTileGroup); ++t) vmovaps(Ymm(t), ptr[s_ptr + u * kSRow + t * kVector]);
       store_transposed_6x8_contiguous(RegExp(q));
       add(q, pos);
     }
-    add(s_ptr, 8 * kSRow);
+    add(s_ptr, tile_ * kSRow);
     dec(count);
     jnz(position_loop, T_NEAR);
     add(out, int(kLanes * kTileGroup * sizeof(float)));
@@ -265,6 +266,37 @@ class InputGenerator : public TransformGenerator {
     L(done);
     leave_and_return();
   }
+
+  std::array<Ymm, 8> transform() { return tile_ == int(kTile) ? transform_1d() : small_transform_1d(); }
+
+  // F(4x4, 3x3): B^T applied to d0..d5 in ymm0..ymm5, as small_input_1d in the reference
+  // (the first 6 of the returned registers).
+  std::array<Ymm, 8> small_transform_1d() {
+    const Ymm d0 = ymm0, d1 = ymm1, d2 = ymm2, d3 = ymm3, d4 = ymm4, d5 = ymm5;
+    // o0 = fmadd(d0, 4, fmadd(d2, -5, d4)); o5 = fmadd(d1, 4, fmadd(d3, -5, d5))
+    vmovaps(ymm6, d4);
+    fmadd(ymm6, d2, -5.0f);
+    fmadd(ymm6, d0, 4.0f);
+    vmovaps(ymm7, d5);
+    fmadd(ymm7, d3, -5.0f);
+    fmadd(ymm7, d1, 4.0f);
+    // p1 = fmadd(d2, -4, d4); q1 = fmadd(d1, -4, d3); o1 = p1 + q1, o2 = p1 - q1
+    vmovaps(ymm8, d4);
+    fmadd(ymm8, d2, -4.0f);
+    vmovaps(ymm9, d3);
+    fmadd(ymm9, d1, -4.0f);
+    vaddps(ymm10, ymm8, ymm9);
+    vsubps(ymm11, ymm8, ymm9);
+    // p2 = d4 - d2; q2 = (d3 - d1) * 2 (as an add: exact); o3 = p2 + q2, o4 = p2 - q2
+    vsubps(ymm12, d4, d2);
+    vsubps(ymm13, d3, d1);
+    vaddps(ymm13, ymm13, ymm13);
+    vaddps(ymm14, ymm12, ymm13);
+    vsubps(ymm15, ymm12, ymm13);
+    return {ymm6, ymm10, ymm11, ymm14, ymm15, ymm7, ymm0, ymm0};
+  }
+
+  int tile_;
 
   // B^T applied to d0..d7 in ymm0..ymm7 (clobbered), as input_1d in the reference.
   std::array<Ymm, 8> transform_1d() {
@@ -310,8 +342,8 @@ class InputGenerator : public TransformGenerator {
 // registers, with the same operations per lane, so both give the reference's bits.
 class KernelGenerator : public TransformGenerator {
  public:
-  KernelGenerator(bool rotated, bool wide)
-      : TransformGenerator(wide ? 2 * kVector : kVector), rotated_(rotated), wide_(wide) {
+  KernelGenerator(bool rotated, bool wide, bool small)
+      : TransformGenerator(wide ? 2 * kVector : kVector), rotated_(rotated), wide_(wide), small_(small) {
     generate();
   }
 
@@ -364,14 +396,19 @@ class KernelGenerator : public TransformGenerator {
     // 2, 4 and 6 recompute the sums they share with rows 1, 3 and 5 rather than go
     // through memory (the stores are what limits this kernel).
     mov(q, group_out);
-    for (int i = 0; i < 8; ++i) {
+    const int tile = small_ ? int(kSmallTile) : int(kTile);
+    for (int i = 0; i < tile; ++i) {
       std::array<Xmm, 3> t{vec(1), vec(2), vec(3)};
-      for (int kx = 0; kx < 3; ++kx) t[kx] = column_element(i, kx, t[kx]);
+      for (int kx = 0; kx < 3; ++kx) t[kx] = small_ ? small_column_element(i, kx, t[kx]) : column_element(i, kx, t[kx]);
       lea(q4, ptr[q + pos * 4]);
       const EightRows positions{q, q4, pos, pos3};
-      transform_1d(t[0], t[1], t[2], {vec(4), vec(5), vec(6)},
-                   [&](int j, const Xmm& v) { vmovups(ptr[positions(j)], v); });
-      if (i + 1 < 8) lea(q, ptr[q + pos * 8]);
+      const auto store = [&](int j, const Xmm& v) { vmovups(ptr[positions(j)], v); };
+      if (small_) small_transform_1d(t[0], t[1], t[2], {vec(4), vec(5), vec(6)}, store);
+      else transform_1d(t[0], t[1], t[2], {vec(4), vec(5), vec(6)}, store);
+      if (i + 1 < tile) {
+        if (small_) lea(q, ptr[q + pos3 * 2]);
+        else lea(q, ptr[q + pos * 8]);
+      }
     }
     for (int eighth = 0; eighth < lanes() / 8; ++eighth) lea(group_g, ptr[group_g + lane * 8]);
     add(group_out, lanes() * int(sizeof(float)));
@@ -401,22 +438,81 @@ class KernelGenerator : public TransformGenerator {
       case 0: return g0;
       case 7: return g2;
       case 1:
-      case 2:  // (s +- g1) * -2/9, s = g0 + g2
-        vaddps(dst, g0, g2);
-        if (i == 1) vaddps(dst, dst, g1);
-        else vsubps(dst, dst, g1);
-        vmulps(dst, dst, constant(-2.0f / 9.0f));
-        return dst;
-      default: {  // rows 3, 4: e +- f, e = g0/90 + g2*2/45, f = g1/45; rows 5, 6: h +- k likewise
-        const bool low = i <= 4;
-        vmulps(vec(4), g0, constant(low ? 1.0f / 90.0f : 32.0f / 45.0f));
-        fmadd(vec(4), g2, low ? 2.0f / 45.0f : 8.0f / 45.0f);
-        vmulps(vec(5), g1, constant(low ? 1.0f / 45.0f : 16.0f / 45.0f));
-        if (i % 2 == 1) vaddps(dst, vec(4), vec(5));
-        else vsubps(dst, vec(4), vec(5));
-        return dst;
-      }
+      case 2: return symmetric_element(i == 1, g0, g1, g2, -2.0f / 9.0f, dst);
+      case 3:
+      case 4: return weighted_element(i == 3, g0, g1, g2, 1.0f / 90.0f, 2.0f / 45.0f, 1.0f / 45.0f, dst);
+      default: return weighted_element(i == 5, g0, g1, g2, 32.0f / 45.0f, 8.0f / 45.0f, 16.0f / 45.0f, dst);
     }
+  }
+
+  // (s +- g1) * scale, s = g0 + g2, into dst: rows 1 and 2 of G.
+  Xmm symmetric_element(bool plus, const Xmm& g0, const Xmm& g1, const Xmm& g2, float scale, const Xmm& dst) {
+    vaddps(dst, g0, g2);
+    if (plus) vaddps(dst, dst, g1);
+    else vsubps(dst, dst, g1);
+    vmulps(dst, dst, constant(scale));
+    return dst;
+  }
+
+  // e +- f, e = g0 a + g2 b (one multiply-add), f = g1 c, into dst (clobbering registers 4 and 5).
+  Xmm weighted_element(bool plus, const Xmm& g0, const Xmm& g1, const Xmm& g2, float a, float b, float c,
+                       const Xmm& dst) {
+    vmulps(vec(4), g0, constant(a));
+    fmadd(vec(4), g2, b);
+    vmulps(vec(5), g1, constant(c));
+    if (plus) vaddps(dst, vec(4), vec(5));
+    else vsubps(dst, vec(4), vec(5));
+    return dst;
+  }
+
+  // F(4x4, 3x3): (G g)[i][kx] as small_kernel_1d computes element i of column kx, into `dst`
+  // (clobbering registers 4 and 5); row 5 is the tap g2, returned as it is.
+  Xmm small_column_element(int i, int kx, const Xmm& dst) {
+    const Xmm g0 = tap(0, kx), g1 = tap(1, kx), g2 = tap(2, kx);
+    switch (i) {
+      case 0:
+        vmulps(dst, g0, constant(0.25f));
+        return dst;
+      case 5: return g2;
+      case 1:
+      case 2: return symmetric_element(i == 1, g0, g1, g2, -1.0f / 6.0f, dst);
+      default: return weighted_element(i == 3, g0, g1, g2, 1.0f / 24.0f, 1.0f / 6.0f, 1.0f / 12.0f, dst);
+    }
+  }
+
+  // The rows of G that come in pairs, u[plus] and u[minus], by the operations of the column
+  // elements above (t: three scratch registers).
+  template <class Store>
+  void symmetric_pair(const Xmm& g0, const Xmm& g1, const Xmm& g2, const std::array<Xmm, 3>& t, float scale,
+                      int plus, int minus, Store store) {
+    vaddps(t[0], g0, g2);  // s
+    vaddps(t[1], t[0], g1);
+    vmulps(t[1], t[1], constant(scale));
+    store(plus, t[1]);
+    vsubps(t[1], t[0], g1);
+    vmulps(t[1], t[1], constant(scale));
+    store(minus, t[1]);
+  }
+  template <class Store>
+  void weighted_pair(const Xmm& g0, const Xmm& g1, const Xmm& g2, const std::array<Xmm, 3>& t, float a, float b,
+                     float c, int plus, int minus, Store store) {
+    vmulps(t[0], g0, constant(a));  // e
+    fmadd(t[0], g2, b);
+    vmulps(t[1], g1, constant(c));  // f
+    vaddps(t[2], t[0], t[1]);
+    store(plus, t[2]);
+    vsubps(t[2], t[0], t[1]);
+    store(minus, t[2]);
+  }
+
+  // u = G (g0, g1, g2) of F(4x4, 3x3), as small_kernel_1d in the reference.
+  template <class Store>
+  void small_transform_1d(const Xmm& g0, const Xmm& g1, const Xmm& g2, std::array<Xmm, 3> t, Store store) {
+    vmulps(t[0], g0, constant(0.25f));
+    store(0, t[0]);
+    store(5, g2);
+    symmetric_pair(g0, g1, g2, t, -1.0f / 6.0f, 1, 2, store);
+    weighted_pair(g0, g1, g2, t, 1.0f / 24.0f, 1.0f / 6.0f, 1.0f / 12.0f, 3, 4, store);
   }
 
   // Taps 0..7 of 8 lanes at base + l*lane (base4 = base + 4*lane) into ymm8..15 by an 8x8
@@ -456,38 +552,23 @@ class KernelGenerator : public TransformGenerator {
   void transform_1d(const Xmm& g0, const Xmm& g1, const Xmm& g2, std::array<Xmm, 3> t, Store store) {
     store(0, g0);
     store(7, g2);
-    vaddps(t[0], g0, g2);  // s
-    vaddps(t[1], t[0], g1);
-    vmulps(t[1], t[1], constant(-2.0f / 9.0f));
-    store(1, t[1]);
-    vsubps(t[1], t[0], g1);
-    vmulps(t[1], t[1], constant(-2.0f / 9.0f));
-    store(2, t[1]);
-    vmulps(t[0], g0, constant(1.0f / 90.0f));  // e
-    fmadd(t[0], g2, 2.0f / 45.0f);
-    vmulps(t[1], g1, constant(1.0f / 45.0f));  // f
-    vaddps(t[2], t[0], t[1]);
-    store(3, t[2]);
-    vsubps(t[2], t[0], t[1]);
-    store(4, t[2]);
-    vmulps(t[0], g0, constant(32.0f / 45.0f));  // h
-    fmadd(t[0], g2, 8.0f / 45.0f);
-    vmulps(t[1], g1, constant(16.0f / 45.0f));  // k
-    vaddps(t[2], t[0], t[1]);
-    store(5, t[2]);
-    vsubps(t[2], t[0], t[1]);
-    store(6, t[2]);
+    symmetric_pair(g0, g1, g2, t, -2.0f / 9.0f, 1, 2, store);
+    weighted_pair(g0, g1, g2, t, 1.0f / 90.0f, 2.0f / 45.0f, 1.0f / 45.0f, 3, 4, store);   // e, f
+    weighted_pair(g0, g1, g2, t, 32.0f / 45.0f, 8.0f / 45.0f, 16.0f / 45.0f, 5, 6, store);  // h, k
   }
 
   bool rotated_;
   bool wide_;
+  bool small_;
 };
 
 // ---- Output transform --------------------------------------------------------------------
 
 class OutputGenerator : public TransformGenerator {
  public:
-  OutputGenerator(bool relu, bool stride2) : relu_(relu), stride2_(stride2) { generate(); }
+  OutputGenerator(bool relu, bool stride2, bool small) : relu_(relu), stride2_(stride2), small_(small) {
+    generate();
+  }
 
  private:
   // Registers (Args: input, position_stride, bias, output, row_stride, channel_stride, blocks).
@@ -498,7 +579,8 @@ class OutputGenerator : public TransformGenerator {
 
   int step() const { return stride2_ ? 2 : 1; }
 
-  void generate() {
+  // The frame, and the Args fields in their registers (strides in bytes).
+  void enter_and_load_arguments() {
     enter({rbx, r12, r13, r14, r15}, kScratch);
     load_field(m, 0);
     load_field(pos, 1);
@@ -510,14 +592,36 @@ class OutputGenerator : public TransformGenerator {
     shl(pos, 2);
     shl(row, 2);
     shl(channel, 2);
-    lea(pos8, ptr[pos * 8]);
-    lea(pos24, ptr[pos8 + pos8 * 2]);
+  }
+
+  void generate() {
+    enter_and_load_arguments();
+    if (small_) {
+      lea(pos24, ptr[pos + pos * 2]);  // 3 * pos
+      lea(pos8, ptr[pos24 * 2]);       // 6 * pos: one row of positions
+    } else {
+      lea(pos8, ptr[pos * 8]);
+      lea(pos24, ptr[pos8 + pos8 * 2]);
+    }
     lea(channel3, ptr[channel + channel * 2]);
 
     Label loop, done;
     test(blocks, blocks);
     jz(done, T_NEAR);
     L(loop);
+    if (small_) small_tile();
+    else tile();
+    add(m, 8 * sizeof(float));
+    add(bias, 8 * sizeof(float));
+    lea(out, ptr[out + channel * 8]);
+    dec(blocks);
+    jnz(loop, T_NEAR);
+    L(done);
+    leave_and_return();
+  }
+
+  // One block of 8 channels of an 8x8 tile.
+  void tile() {
     // Columns: z[r][j] = (A^T M)[r][j]; position 8i + j of column j is a + i*8*pos.
     mov(a, m);
     for (int j = 0; j < 8; ++j) {
@@ -533,23 +637,79 @@ class OutputGenerator : public TransformGenerator {
     for (int r = 0; r < 6; r += step()) {
       for (int j = 0; j < 8; ++j) vmovaps(Ymm(j), ptr[rsp + (r * 8 + j) * kVector]);
       transform_1d();
-      if (relu_) vxorps(ymm15, ymm15, ymm15);
-      for (int s = 0; s < 6; s += step()) {
-        vaddps(Ymm(s), Ymm(s), ptr[bias]);
-        if (relu_) vmaxps(Ymm(s), Ymm(s), ymm15);
-      }
+      add_bias_and_rectify(6);
       lea(o4, ptr[o + channel * 4]);
       if (stride2_) store_row_stride2();
       else store_row();
       if (r + step() < 6) add(o, row);
     }
-    add(m, 8 * sizeof(float));
-    add(bias, 8 * sizeof(float));
-    lea(out, ptr[out + channel * 8]);
-    dec(blocks);
-    jnz(loop, T_NEAR);
-    L(done);
-    leave_and_return();
+  }
+
+  // F(4x4, 3x3), stride 1: one block of 8 channels of a 6x6 tile (36 positions) to 4x4 values.
+  void small_tile() {
+    constexpr int T = int(kSmallTile), N = int(kSmallOutput);
+    // Columns: z[r][j] = (A^T M)[r][j]; position 6i + j of column j is a + i*6*pos.
+    mov(a, m);
+    for (int j = 0; j < T; ++j) {
+      mov(a4, a);
+      for (int i = 0; i < T; ++i) {
+        vmovups(Ymm(i), ptr[a4]);
+        if (i + 1 < T) add(a4, pos8);
+      }
+      small_transform_1d();
+      for (int r = 0; r < N; ++r) vmovaps(ptr[rsp + (r * 8 + j) * kVector], Ymm(r));
+      if (j + 1 < T) add(a, pos);
+    }
+    mov(o, out);
+    for (int r = 0; r < N; ++r) {
+      for (int j = 0; j < T; ++j) vmovaps(Ymm(j), ptr[rsp + (r * 8 + j) * kVector]);
+      small_transform_1d();
+      add_bias_and_rectify(N);
+      lea(o4, ptr[o + channel * 4]);
+      store_row_4();
+      if (r + 1 < N) add(o, row);
+    }
+  }
+
+  // y[s] + bias (and ReLU) for the row's values s < n (every other one with stride 2).
+  void add_bias_and_rectify(int n) {
+    if (relu_) vxorps(ymm15, ymm15, ymm15);
+    for (int s = 0; s < n; s += step()) {
+      vaddps(Ymm(s), Ymm(s), ptr[bias]);
+      if (relu_) vmaxps(Ymm(s), Ymm(s), ymm15);
+    }
+  }
+
+  // A^T of F(4x4, 3x3) applied to m0..m5 in ymm0..ymm5: y[r] in ymm r, r < 4, as
+  // small_output_1d in the reference.
+  void small_transform_1d() {
+    vaddps(ymm8, ymm1, ymm2);   // s1
+    vsubps(ymm9, ymm1, ymm2);   // d1
+    vaddps(ymm10, ymm3, ymm4);  // s2
+    vsubps(ymm11, ymm3, ymm4);  // d2
+    vaddps(ymm0, ymm0, ymm8);   // y0 = (m0 + s1) + s2
+    vaddps(ymm0, ymm0, ymm10);
+    vmovaps(ymm1, ymm9);        // y1 = fmadd(d2, 2, d1)
+    fmadd(ymm1, ymm11, 2.0f);
+    vmovaps(ymm2, ymm8);        // y2 = fmadd(s2, 4, s1)
+    fmadd(ymm2, ymm10, 4.0f);
+    vaddps(ymm3, ymm9, ymm5);   // y3 = fmadd(d2, 8, d1 + m5)
+    fmadd(ymm3, ymm11, 8.0f);
+  }
+
+  // y0..y3 (lanes = channels) -> 4 floats per channel.
+  void store_row_4() {
+    const EightRows c = channels();
+    vunpcklps(ymm8, ymm0, ymm1);   // y0 y1 of channels 0, 1 | 4, 5
+    vunpckhps(ymm9, ymm0, ymm1);   // 2, 3 | 6, 7
+    vunpcklps(ymm10, ymm2, ymm3);  // y2 y3 of channels 0, 1 | 4, 5
+    vunpckhps(ymm11, ymm2, ymm3);
+    vshufps(ymm4, ymm8, ymm10, 0x44);  // y0..y3 of channel 0 | 4
+    vshufps(ymm5, ymm8, ymm10, 0xEE);  // 1 | 5
+    vshufps(ymm6, ymm9, ymm11, 0x44);  // 2 | 6
+    vshufps(ymm7, ymm9, ymm11, 0xEE);  // 3 | 7
+    for (int k = 0; k < 4; ++k) vmovups(ptr[c(k)], Xmm(4 + k));
+    for (int k = 0; k < 4; ++k) vextractf128(ptr[c(4 + k)], Ymm(4 + k), 1);
   }
 
   // A^T applied to m0..m7 in ymm0..ymm7: y[r] in ymm r (only even r with stride 2), as
@@ -615,34 +775,38 @@ class OutputGenerator : public TransformGenerator {
     }
   }
 
-  bool relu_, stride2_;
+  bool relu_, stride2_, small_;
 };
 
-bool is_avx2_tile_key(const jit::KernelKey& key) {
-  return key.isa == Isa::avx2 && key.mr == kTile && key.nr == kTile;
+// Keys of 8x8 tiles, or (F(4x4, 3x3)) of 6x6 tiles.
+bool is_tile_key(const jit::KernelKey& key) {
+  return key.mr == key.nr && (key.mr == kTile || key.mr == kSmallTile);
 }
+bool is_avx2_tile_key(const jit::KernelKey& key) { return key.isa == Isa::avx2 && is_tile_key(key); }
+bool is_small(const jit::KernelKey& key) { return key.mr == kSmallTile; }
 
 }  // namespace
 
 std::vector<uint8_t> generate_input_transform_avx2(const jit::KernelKey& key) {
   if (!is_avx2_tile_key(key) || key.family != jit::KernelFamily::f32_wt8x8_input || key.flags != 0) return {};
-  return InputGenerator().bytes();
+  return InputGenerator(is_small(key)).bytes();
 }
 
 std::vector<uint8_t> generate_kernel_transform_avx2(const jit::KernelKey& key) {
   const bool wide = key.isa == Isa::avx512;  // groups of 16 lanes in zmm registers
-  if ((!wide && !is_avx2_tile_key(key)) || key.mr != kTile || key.nr != kTile || key.flags != 0) return {};
+  if ((!wide && !is_avx2_tile_key(key)) || !is_tile_key(key) || key.flags != 0) return {};
   if (key.family != jit::KernelFamily::f32_wt8x8_kernel && key.family != jit::KernelFamily::f32_wt8x8_kernel_rotated)
     return {};
-  return KernelGenerator(key.family == jit::KernelFamily::f32_wt8x8_kernel_rotated, wide).bytes();
+  return KernelGenerator(key.family == jit::KernelFamily::f32_wt8x8_kernel_rotated, wide, is_small(key)).bytes();
 }
 
 std::vector<uint8_t> generate_output_transform_avx2(const jit::KernelKey& key) {
   if (!is_avx2_tile_key(key) || (key.flags & ~jit::kRelu) != 0) return {};
   if (key.family != jit::KernelFamily::f32_wt8x8_output && key.family != jit::KernelFamily::f32_wt8x8_output_stride2)
     return {};
-  return OutputGenerator((key.flags & jit::kRelu) != 0, key.family == jit::KernelFamily::f32_wt8x8_output_stride2)
-      .bytes();
+  const bool stride2 = key.family == jit::KernelFamily::f32_wt8x8_output_stride2;
+  if (stride2 && is_small(key)) return {};
+  return OutputGenerator((key.flags & jit::kRelu) != 0, stride2, is_small(key)).bytes();
 }
 
 }  // namespace nnjit::winograd
