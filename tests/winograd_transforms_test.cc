@@ -1,4 +1,4 @@
-// Winograd F(6x6, 3x3): the transform matrices (in double precision), the reference tile
+// Winograd F(6x6, 3x3) and F(4x4, 3x3): the transform matrices (in double precision), the reference tile
 // transforms against plain matrix products, and the JIT transforms against the reference.
 #include <gtest/gtest.h>
 

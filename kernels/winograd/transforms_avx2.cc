@@ -1,4 +1,5 @@
-// JIT generators of the AVX2+FMA Winograd F(6x6, 3x3) transforms (see transforms.h).
+// JIT generators of the AVX2+FMA Winograd transforms, F(6x6, 3x3) on 8x8 tiles and F(4x4, 3x3) on
+// 6x6 tiles (see transforms.h).
 //
 // Each transform keeps one tile element of 8 lanes per ymm register (the kernel transform
 // also 16 lanes per zmm register, with AVX-512) and runs the 1-D transform of
