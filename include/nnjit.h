@@ -29,7 +29,7 @@ enum nnp_ext_convolution_operation {
  * or `algorithm` itself when it is named explicitly. batch_size is ignored for
  * inference; subsampling and transform_strategy are used for inference only.
  * wt8x8 stands for Winograd on 3x3 kernels: where auto picks it for a small image
- * (at most 3x3 tiles of 8x8) with the compute strategy, it runs F(4x4, 3x3) on 6x6
+ * (at most 3x3 tiles of 8x8, stride 1), it runs F(4x4, 3x3) on 6x6
  * tiles; named explicitly, wt8x8 is always F(6x6, 3x3) on 8x8 tiles.
  */
 enum nnp_status nnp_ext_convolution_algorithm(

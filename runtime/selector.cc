@@ -128,13 +128,13 @@ nnp_status select_convolution_algorithm(const ConvolutionCall& c, const Hardware
     // transform in every call lost to implicit GEMM on 7x7: 56-59 vs 72 GFLOPS.) Against wt8x8
     // and the GEMM auto ran on 7x7 before (bench/ab.sh, Zen 5): resnet18.conv5 (7x7) batch 1 compute 1.2x / 1.3x on 1 / 2 threads,
     // batch 16 1.9x / 1.7x; vgg.conv5_2 (14x14) batch 1 1.14x / 1.23x, batch 16 1.08x / 1.11x;
-    // alexnet.conv3 (13x13) batch 1 1.12x / 1.17x, batch 16 1.08x / 0.98x. Not on larger images
-    // (vgg.conv4_2, 28x28: 0.88-0.99x). Not with a precomputed kernel (its layout is wt8x8's), not
-    // with stride 2.
+    // alexnet.conv3 (13x13) batch 1 1.12x / 1.17x, batch 16 1.08x / 0.98x; with a precomputed
+    // kernel (36 instead of 64 floats per kernel to stream) resnet18.conv5 1.6-3.9x / 1.6-2.0x,
+    // alexnet.conv3 and vgg.conv5_2 on two threads 1.05-1.4x. Not on larger images (vgg.conv4_2,
+    // 28x28: 0.88-0.99x), not with stride 2. Precompute and reuse calls of one shape agree.
     const nnp_size winograd_extent =
         c.operation == ConvolutionOperation::input_gradient ? c.input_size : unit_stride_output_size(c);
     if (*chosen == nnp_convolution_algorithm_wt8x8 && is_unit_stride(c.subsampling) &&
-        c.strategy_enum() == nnp_convolution_transform_strategy_compute &&
         tiles_needed(winograd_extent, c.kernel_size, 8) <= kMostTilesForSmallWinograd &&
         has_fast_convolution_kernels(kAlgorithmWt6x6, problem, hardware))
       *chosen = kAlgorithmWt6x6;

@@ -291,7 +291,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, Winograd6x6Convolution, ::testing::Range(size_t(
                          [](const ::testing::TestParamInfo<size_t>& info) { return kCases[info.param].name; });
 
 // auto's choice between the two tile sizes (runtime/selector.cc): F(4x4, 3x3) for images of at
-// most 3x3 tiles of 8x8 with the compute strategy, stride 1; wt8x8 otherwise and when named.
+// most 3x3 tiles of 8x8 with stride 1 (every strategy); wt8x8 otherwise and when named.
 TEST(Winograd6x6Selection, AutoTakesSmallTilesOnSmallImagesOnly) {
   const nnjit::Hardware hw = nnjit::detect_hardware(nullptr);
   auto choice = [&](nnjit::ConvolutionOperation op, int algorithm, int strategy, size_t size, size_t stride) {
@@ -314,7 +314,7 @@ TEST(Winograd6x6Selection, AutoTakesSmallTilesOnSmallImagesOnly) {
     EXPECT_EQ(choice(ConvolutionOperation::output, automatic, compute, size, 1), nnjit::kAlgorithmWt6x6) << size;
     EXPECT_EQ(choice(ConvolutionOperation::input_gradient, automatic, compute, size, 1), nnjit::kAlgorithmWt6x6)
         << size;
-    EXPECT_EQ(choice(ConvolutionOperation::inference, automatic, reuse, size, 1), wt8x8) << size;
+    EXPECT_EQ(choice(ConvolutionOperation::inference, automatic, reuse, size, 1), nnjit::kAlgorithmWt6x6) << size;
     EXPECT_EQ(choice(ConvolutionOperation::inference, wt8x8, compute, size, 1), wt8x8) << size;
   }
   EXPECT_EQ(choice(ConvolutionOperation::inference, automatic, compute, 19, 1), wt8x8);  // 4x4 tiles of 8x8
@@ -385,6 +385,42 @@ TEST(WinogradPrecompute, ReuseEqualsComputeAcrossCallsAndThreads) {
     a.join();
     b.join();
     EXPECT_EQ(mismatches.load(), 0);
+  }
+}
+
+// auto on a small image runs F(4x4, 3x3) with every strategy: the precomputed kernel has 36
+// positions, and reusing it gives the bits of the compute strategy.
+TEST(WinogradPrecompute, AutoOnSmallImagesPrecomputesSixBySixTiles) {
+  if (!LibraryRunsWinogradKernels()) GTEST_SKIP() << "NNJIT_ISA=reference: the reference convolution runs";
+  const ConvShape s = ShapeOf({"", 1, 17, 19, 13, 13, kPad1, 1, true, true}, ConvOp::inference);
+  const Data d = RandomData(s, 7600);
+  auto call = [&](nnp_convolution_transform_strategy strategy, const float* kernel, float* output, void* buffer,
+                  size_t* size, pthreadpool_t pool) {
+    return nnp_convolution_inference(nnp_convolution_algorithm_auto, strategy, s.input_channels, s.output_channels,
+                                     s.input, s.padding, s.kernel, s.stride, output ? d.input.data() : nullptr, kernel,
+                                     output ? d.bias.data() : nullptr, output, buffer, size, nnp_activation_relu,
+                                     nullptr, pool, nullptr);
+  };
+  size_t size = 0;
+  ASSERT_EQ(call(nnp_convolution_transform_strategy_precompute, nullptr, nullptr, nullptr, &size, nullptr),
+            nnp_status_success);
+  EXPECT_EQ(size, (36 * s.output_channels * s.input_channels * sizeof(float) + 63) / 64 * 64);  // sizes: whole lines
+  std::unique_ptr<void, decltype(&std::free)> transformed(std::aligned_alloc(64, size), &std::free);
+  ASSERT_EQ(call(nnp_convolution_transform_strategy_precompute, d.kernel.data(), nullptr, transformed.get(), &size,
+                 SharedPool(2)),
+            nnp_status_success);
+  std::vector<float> computed(s.output_elements(), kNaN), reused(s.output_elements(), kNaN);
+  ASSERT_EQ(call(nnp_convolution_transform_strategy_compute, d.kernel.data(), computed.data(), nullptr, nullptr,
+                 nullptr),
+            nnp_status_success);
+  Options o;
+  o.relu = true;
+  EXPECT_TRUE(CheckAccuracy(ConvOp::inference, s, d, o, computed).empty());
+  for (size_t threads : {size_t(0), size_t(2)}) {
+    ASSERT_EQ(call(nnp_convolution_transform_strategy_reuse, static_cast<const float*>(transformed.get()),
+                   reused.data(), nullptr, nullptr, SharedPool(threads)),
+              nnp_status_success);
+    EXPECT_EQ(BitDifferences(computed, reused), "") << api_test::PoolName(threads);
   }
 }
 

@@ -690,10 +690,8 @@ struct Stages {
 
 bool serves(const ConvolutionProblem& p, size_t tile) {
   if (p.kernel_size.width != 3 || p.kernel_size.height != 3) return false;
-  // F(4x4, 3x3): stride 1, and no precomputed kernels (yet).
-  if (tile == kSmallTile && (p.stride.width != 1 || p.stride.height != 1 ||
-                             p.strategy != nnp_convolution_transform_strategy_compute))
-    return false;
+  // F(4x4, 3x3): stride 1.
+  if (tile == kSmallTile && (p.stride.width != 1 || p.stride.height != 1)) return false;
   const bool unit = p.stride.width == 1 && p.stride.height == 1;
   switch (p.operation) {
     case ConvolutionOperation::output:

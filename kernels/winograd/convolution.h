@@ -66,8 +66,8 @@
 namespace nnjit::winograd {
 
 // `tile` chooses the algorithm: 8 for F(6x6, 3x3) on 8x8 tiles (wt8x8), 6 for F(4x4, 3x3)
-// on 6x6 tiles (stride 1 and the compute strategy only; what `auto` runs on small images,
-// runtime/selector.cc). Both use the layouts above with 36 instead of 64 positions; the
+// on 6x6 tiles (stride 1 only; what `auto` runs on small images, runtime/selector.cc; its
+// precomputed kernel is 36 * O * I floats). Both use the layouts above with 36 instead of 64 positions; the
 // input transform reads rows of 8 floats of which the 6x6 tile uses 6 (tiles read in place
 // are those whose 8x8 window lies inside the image, as for 8x8 tiles).
 

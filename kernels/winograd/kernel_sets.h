@@ -9,7 +9,7 @@ namespace nnjit::winograd {
 
 extern const ConvolutionKernelSet kWinogradKernels;
 
-// Winograd F(4x4, 3x3) on 6x6 tiles: stride 1 and the compute strategy only, under the internal
+// Winograd F(4x4, 3x3) on 6x6 tiles: stride 1 only (all three strategies), under the internal
 // algorithm value kAlgorithmWt6x6 (runtime/dispatch.h) that only `auto` chooses.
 extern const ConvolutionKernelSet kWinograd6x6Kernels;
 
