@@ -95,6 +95,7 @@ bool same_value(float a, float b) { return a == b || (std::isnan(a) && std::isna
 struct ForwardCase {
   uint8_t tile, rows, cols;
   bool conjugate;
+  bool summed;
 };
 
 std::vector<ForwardCase> forward_cases() {
@@ -103,7 +104,7 @@ std::vector<ForwardCase> forward_cases() {
     for (uint8_t rows : {1, 2, 3, 5, 8, 9, 15, 16}) {
       for (uint8_t cols : {1, 3, 4, 7, 8, 11, 16}) {
         if (rows > tile || cols > tile) continue;
-        cases.push_back({tile, rows, cols, (rows + cols) % 2 == 0});
+        cases.push_back({tile, rows, cols, (rows + cols) % 2 == 0, (rows * cols) % 3 != 1});
       }
     }
   }
@@ -112,10 +113,11 @@ std::vector<ForwardCase> forward_cases() {
 
 // Runs a forward transform of 8 lanes of random (rows x cols) data, in a buffer whose
 // other elements are NaN (they must not be read), and checks every slot of every lane
-// against the DFT. Returns the outputs (slot-major: [slot][re 8, im 8]).
+// against the DFT, and with `summed` the sums re + im after the imaginary parts. Returns the
+// outputs (slot-major: [slot][re 8, im 8]).
 std::vector<float> check_forward(const ForwardCase& fc, bool use_jit, Isa isa, std::mt19937& rng,
                                  double* worst_ratio) {
-  const ForwardSpec spec{fc.tile, fc.rows, fc.cols, fc.conjugate};
+  const ForwardSpec spec{fc.tile, fc.rows, fc.cols, fc.conjugate, fc.summed};
   const size_t tile = fc.tile, slots = slot_count(tile);
   const size_t stride_floats = (tile + 1) * kLanes;  // rows further apart than the tile
   AlignedFloats in(tile * stride_floats);
@@ -123,7 +125,7 @@ std::vector<float> check_forward(const ForwardCase& fc, bool use_jit, Isa isa, s
   for (size_t r = 0; r < fc.rows; ++r)
     for (size_t c = 0; c < fc.cols; ++c)
       for (size_t l = 0; l < kLanes; ++l) in[r * stride_floats + c * kLanes + l] = data[(r * fc.cols + c) * kLanes + l];
-  const size_t out_stride = 3 * kLanes;  // re, gap, im
+  const size_t out_stride = 4 * kLanes;  // re, gap, im, sum (or a second gap)
   AlignedFloats out(slots * out_stride + 8);
   if (use_jit) {
     const ForwardTransformFn code = jit_forward(spec, isa);
@@ -162,8 +164,14 @@ std::vector<float> check_forward(const ForwardCase& fc, bool use_jit, Isa isa, s
       result[(s * 2) * kLanes + l] = re;
       result[(s * 2 + 1) * kLanes + l] = im;
     }
-    // The gap between the real and imaginary vectors stays untouched.
-    for (size_t s = 0; s < slots; ++s) EXPECT_TRUE(std::isnan(out[s * out_stride + kLanes + l])) << "slot " << s;
+    // The gap between the real and imaginary vectors stays untouched; the sums are the
+    // float sums of the stored parts, or absent.
+    for (size_t s = 0; s < slots; ++s) {
+      EXPECT_TRUE(std::isnan(out[s * out_stride + kLanes + l])) << "slot " << s;
+      const float sum = out[s * out_stride + 3 * kLanes + l];
+      if (fc.summed) EXPECT_EQ(sum, out[s * out_stride + l] + out[s * out_stride + 2 * kLanes + l]) << "slot " << s;
+      else EXPECT_TRUE(std::isnan(sum)) << "slot " << s;
+    }
   }
   return result;
 }
@@ -173,7 +181,7 @@ TEST(FftTransform, ForwardReferenceMatchesTheDft) {
   double worst = 0.0;
   for (const ForwardCase& fc : forward_cases()) {
     SCOPED_TRACE("tile " + std::to_string(fc.tile) + ", input " + std::to_string(fc.rows) + "x" +
-                 std::to_string(fc.cols) + (fc.conjugate ? ", conjugate" : ""));
+                 std::to_string(fc.cols) + (fc.conjugate ? ", conjugate" : "") + (fc.summed ? ", summed" : ""));
     check_forward(fc, false, Isa::reference, rng, &worst);
   }
   std::printf("[ measured ] forward reference: max error / (eps * |x|_1) = %.3f\n", worst);
@@ -187,7 +195,8 @@ TEST(FftTransform, ForwardJitMatchesTheDftAndTheReference) {
   any = true;
   for (const ForwardCase& fc : forward_cases()) {
     SCOPED_TRACE(std::string(isa_name(isa)) + " tile " + std::to_string(fc.tile) + ", input " +
-                 std::to_string(fc.rows) + "x" + std::to_string(fc.cols) + (fc.conjugate ? ", conjugate" : ""));
+                 std::to_string(fc.rows) + "x" + std::to_string(fc.cols) + (fc.conjugate ? ", conjugate" : "") +
+                 (fc.summed ? ", summed" : ""));
     std::mt19937 rng_jit(kSeed + fc.tile * 1000 + fc.rows * 17 + fc.cols), rng_ref = rng_jit;
     const std::vector<float> jit = check_forward(fc, true, isa, rng_jit, &worst);
     const std::vector<float> ref = check_forward(fc, false, isa, rng_ref, &worst);
@@ -468,15 +477,30 @@ struct CmacCase {
   size_t k;
 };
 
+// B's strides in floats (columns and k steps apart, so that no element's sum lands on
+// another's parts), and its sums re + im written where the input transform writes them.
+constexpr size_t kCmacLdbN = 3 * kLanes + 1, kCmacLdbK = kCmacMaxColumns * kCmacLdbN + 3;
+size_t b_index(bool blocked, size_t k, size_t n) {
+  return (blocked ? k / kLanes * kCmacLdbK + k % kLanes : k * kCmacLdbK) + n * kCmacLdbN;
+}
+std::vector<float> random_b(bool blocked, size_t k, std::mt19937& rng) {
+  std::vector<float> b = random_vector((k + 1) * kCmacLdbK + 3 * kLanes, rng);
+  for (size_t kk = 0; kk < k; ++kk)
+    for (size_t n = 0; n < kCmacMaxColumns; ++n) {
+      const size_t i = b_index(blocked, kk, n);
+      b[i + 2 * kLanes] = b[i] + b[i + kLanes];
+    }
+  return b;
+}
+
 // Runs the microkernel on random operands with distinct strides; returns C.
 std::vector<float> run_cmac(const CmacSpec& spec, size_t k, bool use_jit, Isa isa, std::mt19937& rng,
                             double* worst_ratio) {
   const size_t lda = 3 * kLanes, a_im = kLanes + 3;  // floats; deliberately not 32-byte multiples
-  // blocked: 8 consecutive k per block of 21 floats (k % 8 + n * ldb_n + b_im stays inside)
-  const size_t ldb_k = spec.blocked ? 35 : 21, ldb_n = 2, b_im = kLanes;
+  const size_t ldb_k = kCmacLdbK, ldb_n = kCmacLdbN, b_im = kLanes;
   const size_t ldc_n = 5 * kLanes, c_im = kLanes;
   const std::vector<float> a = random_vector(std::max<size_t>(k, 1) * lda + a_im + kLanes, rng);
-  const std::vector<float> b = random_vector(std::max<size_t>(k, 1) * ldb_k + kCmacMaxColumns * ldb_n + b_im + kLanes, rng);
+  const std::vector<float> b = random_b(spec.blocked, k, rng);
   std::vector<float> c = random_vector(kCmacMaxColumns * ldc_n + c_im + kLanes, rng);
   const std::vector<float> c0 = c;
   alignas(32) const int32_t mask[kLanes] = {-1, -1, -1, -1, -1, 0, 0, 0};
@@ -496,8 +520,8 @@ std::vector<float> run_cmac(const CmacSpec& spec, size_t k, bool use_jit, Isa is
       double re = 0.0, im = 0.0, magnitude = 0.0;
       for (size_t kk = 0; kk < k; ++kk) {
         const double ar = loaded ? a[kk * lda + l] : 0.0, ai = loaded ? a[kk * lda + a_im + l] : 0.0;
-        const size_t kb = spec.blocked ? kk / kLanes * ldb_k + kk % kLanes : kk * ldb_k;
-        const double br = b[kb + n * ldb_n], bi = b[kb + n * ldb_n + b_im];
+        const size_t kb = b_index(spec.blocked, kk, n);
+        const double br = b[kb], bi = b[kb + b_im];
         if (spec.pointwise) {
           re += ar * br;
           im += ai * bi;
@@ -564,9 +588,9 @@ TEST(FftCmac, ReferenceAndJitMatchTheProductAndEachOther) {
                            std::to_string(k));
               std::mt19937 rng(kSeed + 5 * k + nr);
               const size_t lda = 3 * kLanes, a_im = kLanes + 3, a_pair = 2 * (k + 1) * lda + 5;  // floats
-              const size_t ldb_k = blocked ? 35 : 21, ldb_n = 2, ldc_n = 7 * kLanes;
+              const size_t ldb_k = kCmacLdbK, ldb_n = kCmacLdbN, ldc_n = 7 * kLanes;
               const std::vector<float> a = random_vector(a_pair + (k + 1) * lda + a_im + kLanes, rng);
-              const std::vector<float> b = random_vector((k + 1) * ldb_k + 8 * ldb_n + 2 * kLanes, rng);
+              const std::vector<float> b = random_b(blocked != 0, k, rng);
               const std::vector<float> c0 = random_vector(8 * ldc_n + 4 * kLanes, rng);
               std::vector<float> c_jit = c0, c_twin = c0;
               CmacArgs args{a.data(), lda * 4, a_im * 4, b.data(), ldb_k * 4, ldb_n * 4, c_jit.data(), ldc_n * 4,

@@ -51,7 +51,7 @@ void reference_cmac(const CmacSpec& spec, const CmacArgs& p) {
           p2[n][l] = std::fma(a_im[l], bi, p2[n][l]);
         }
       } else {
-        const float bs = br + bi;
+        const float bs = *at(p.b, b_offset + n * p.ldb_n + 2 * kLanes * sizeof(float));  // br + bi
         for (size_t l = 0; l < kLanes; ++l) {
           const float as = a_re[l] + a_im[l];
           const float ad = a_im[l] - a_re[l];

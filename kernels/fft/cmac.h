@@ -7,9 +7,13 @@
 // one complex scalar (broadcast). Complex products use the 3-multiplication (Gauss) form
 //   P1 = sum Ar (Br + Bi),  P2 = sum (Ar + Ai) Bi,  P3 = sum (Ai - Ar) Br,
 //   Re C = P1 - P2,         Im C = P1 + P3,
-// three FMAs per complex product instead of four (the sums Br + Bi, Ar + Ai and Ai - Ar are
-// plain adds, which run on other execution ports). The "pointwise" variant serves the two
-// slots that hold pairs of real bins: Re C = sum Ar Br, Im C = sum Ai Bi.
+// three FMAs per complex product instead of four. The sums Ar + Ai and Ai - Ar are made once
+// per k for all columns; Br + Bi comes with B, stored by the input transform next to Br and
+// Bi (ForwardSpec::summed): made in the call, it cost one add per column and k for every
+// block of output channels, and the adds and broadcasts held the paired zmm calls to ~65 %
+// of the FMA peak (Zen 5, k = 128, 6 columns; 90 % with 3 FMAs on embedded broadcasts of
+// Br, Bi and Br + Bi, 8 columns). The "pointwise" variant serves the two slots that hold
+// pairs of real bins: Re C = sum Ar Br, Im C = sum Ai Bi (the sums unused).
 // Accumulators are summed in increasing k with fused multiply-adds, C is added last; the
 // reference twin does exactly the same, so both give the same bits.
 //
@@ -44,13 +48,15 @@ inline constexpr size_t kCmacColumns = 3;
 inline constexpr size_t kCmacPairedColumns = 6;
 
 // All strides in bytes. B and C keep each imaginary part 8 floats (32 bytes) after its
-// real part (the channel-interleaved layouts: one 64-byte line per 8 channels).
+// real part (the channel-interleaved layouts: one 64-byte line per 8 channels), and B the
+// sums re + im 8 floats after that (a third 32-byte vector per 8 channels).
 struct CmacArgs {
   const float* a;  // A[k]: real parts at a + k * lda, imaginary parts at that + a_im
   size_t lda;
   size_t a_im;
-  const float* b;  // B[k][n]: real part at b + k * ldb_k + n * ldb_n, imaginary 32 bytes on;
-  size_t ldb_k;    // blocked variant: at b + (k / 8) * ldb_k + (k % 8) * 4 + n * ldb_n
+  const float* b;  // B[k][n]: real part at b + k * ldb_k + n * ldb_n, imaginary 32 bytes on,
+  size_t ldb_k;    // real + imaginary (the same float sum) 64 bytes on;
+                   // blocked variant: at b + (k / 8) * ldb_k + (k % 8) * 4 + n * ldb_n
   size_t ldb_n;
   float* c;  // C[n]: real parts at c + n * ldc_n, imaginary parts 32 bytes on
   size_t ldc_n;

@@ -44,12 +44,13 @@
 // ---- Layouts (floats; "pad" = rounded up to 8) ----------------------------------------
 // transformed kernel A:  [slot][out channel / 8][in channel][re, im][8 (last block: Cout % 8)]
 //                        (Cout x Cin x T^2 floats in all)
-// X (block):             [slot][tile][in channel / 8][re 8, im 8]   (slots an odd number of lines apart)
-//                        (kernel gradient: [slot][in channel / 8][tile][re 8, im 8])
+// X (block):             [slot][in channel / 8][tile][re 8, im 8, re + im 8]   (slots an odd
+//                        number of lines apart; the sums serve the Gauss products, cmac.h)
 // Y (block):             [slot][tile][out channel / 8][re 8, im 8]  (likewise)
 // grad_output (block):   [slot][out channel / 8][tile][re 8, im 8]   (kernel gradient)
 // kernel gradient sum:   [slot][in channel][out channel / 8][re 8, im 8]
-// (one 64-byte line holds one slot of 8 channels: what a transform writes or reads at once)
+// (one 64-byte line holds one slot of 8 channels: what a transform writes or reads at once;
+// X's 96 bytes per slot and 8 channels fill whole lines with the next tile's)
 #include "kernels/fft/convolution.h"
 
 #include <algorithm>
@@ -84,6 +85,10 @@ size_t round_up(size_t a, size_t b) { return divide_round_up(a, b) * b; }
 
 // ---- geometry -------------------------------------------------------------------------
 
+// Vectors of 8 floats per 8 channels of a transformed input tile in X: real parts,
+// imaginary parts and their sums (the multiply-accumulate's B operand, cmac.h).
+constexpr size_t kXParts = 3;
+
 struct Geometry {
   size_t tile, slots;
   size_t cin, cout;  // channels of the transformed input and of the result (roles)
@@ -107,7 +112,7 @@ struct Geometry {
   // reads) one line per slot, and with a power-of-two stride all its lines fall into one L1
   // set (resnet18.conv2 ft16x16, 128 slots 8 KiB apart: 1.2-1.3x at batch 1 on one thread
   // with one line more; vgg.conv2_2 ft16x16 1.08-1.12x).
-  size_t x_slot_stride() const { return odd_line_stride(block * 2 * cin_pad); }
+  size_t x_slot_stride() const { return odd_line_stride(block * kXParts * cin_pad); }
   size_t y_slot_stride() const { return odd_line_stride(block * 2 * cout_pad); }
   size_t x_floats() const { return slots * x_slot_stride(); }
   size_t y_floats() const { return slots * y_slot_stride(); }
@@ -163,7 +168,7 @@ Geometry geometry(const ConvolutionProblem& p, size_t tile, size_t threads) {
   g.tiles_x = divide_round_up(g.out_w, g.pw);
   g.tiles = g.images * g.tiles_per_image();
   const bool kernel_gradient = p.operation == ConvolutionOperation::kernel_gradient;
-  g.block = choose_block(g.tiles, tile * tile * (g.cin_pad + g.cout_pad) * sizeof(float), kCmacPairedColumns,
+  g.block = choose_block(g.tiles, g.slots * (kXParts * g.cin_pad + 2 * g.cout_pad) * sizeof(float), kCmacPairedColumns,
                          kernel_gradient ? kGradientBlockBudgetBytes : kBlockBudgetBytes);
   if (!kernel_gradient && threads > 1) {
     // Forward: one block of tiles with the kernel precomputed (reuse) is split into a block
@@ -270,12 +275,17 @@ size_t scratch_count(size_t threads) { return std::clamp<size_t>(threads, 1, 64)
 
 // ---- stages -----------------------------------------------------------------------------
 
+// X's element of a block of 8 channels and a tile (within a slot; floats).
+size_t x_offset(const Geometry& g, size_t channel_block, size_t tile) {
+  return (channel_block * g.block + tile) * kXParts * kLanes;
+}
+
 // Input transform of tiles [first, first + count) into X.
-// X[slot][tile][channel / 8][re 8, im 8], or with `channel_major` (kernel gradient, where the
-// tiles are the summed dimension) X[slot][channel / 8][tile][re 8, im 8].
+// X[slot][channel / 8][tile][re 8, im 8, re + im 8] (tiles g.block apart): a task writes
+// 96 bytes per slot and the next task (the next tile) the 96 bytes after them, whole lines
+// between them.
 void transform_inputs(const Geometry& g, const TileStager& stage, const ForwardTransform& transform,
-                      const float* input, size_t first, size_t count, float* x, bool channel_major,
-                      pthreadpool_t pool) {
+                      const float* input, size_t first, size_t count, float* x, pthreadpool_t pool) {
   parallel_for(pool, count * g.cin_blocks(), [&](size_t task) {
     // Tiles inner: neighbouring tiles share image rows (cache lines, prefetch streams).
     const size_t cb = task / count, t = task % count;
@@ -292,8 +302,7 @@ void transform_inputs(const Geometry& g, const TileStager& stage, const ForwardT
     stage(image, g.in_h, g.in_w, lanes,
           static_cast<ptrdiff_t>(tp.ty * g.ph) - g.pad_top, static_cast<ptrdiff_t>(tp.tx * g.pw) - g.pad_left, g.tile,
           g.tile, staged);
-    const size_t offset = channel_major ? (cb * g.block + t) * 2 * kLanes : t * 2 * g.cin_pad + cb * 2 * kLanes;
-    transform(staged, g.tile * kLanes * sizeof(float), x + offset, g.x_slot_stride() * sizeof(float),
+    transform(staged, g.tile * kLanes * sizeof(float), x + x_offset(g, cb, t), g.x_slot_stride() * sizeof(float),
               kLanes * sizeof(float));
   });
 }
@@ -316,7 +325,7 @@ void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const f
   const size_t depth_blocks = divide_round_up(g.cin, kMaxCmacDepth);
   const size_t depth = round_up(divide_round_up(g.cin, depth_blocks), kLanes);  // whole channel blocks
   constexpr size_t kL1Budget = 20 * 1024;  // bytes of X group + kernel panel chunk
-  const size_t panel_bytes = depth * 2 * kLanes * sizeof(float), tile_bytes = depth * 2 * sizeof(float);
+  const size_t panel_bytes = depth * 2 * kLanes * sizeof(float), tile_bytes = depth * kXParts * sizeof(float);
   const size_t step = kernels.paired_columns;  // a multiple of kernels.columns
   const size_t group =
       std::max(step, (kL1Budget > panel_bytes ? (kL1Budget - panel_bytes) / tile_bytes : 0) / step * step);
@@ -328,11 +337,11 @@ void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const f
     const char* next_a = reinterpret_cast<const char*>(a + next_slot * kernel_slot_floats(g));
     const char* next_x = reinterpret_cast<const char*>(x + next_slot * g.x_slot_stride());
     const size_t a_bytes = kernel_slot_floats(g) * sizeof(float);
-    const size_t x_bytes = count * 2 * g.cin_pad * sizeof(float);
+    const size_t x_bytes = count * kXParts * g.cin_pad * sizeof(float);
     size_t prefetched = 0;
     CmacArgs args;
-    args.ldb_k = 2 * kLanes * sizeof(float);  // per block of 8 channels
-    args.ldb_n = 2 * g.cin_pad * sizeof(float);
+    args.ldb_k = x_offset(g, 1, 0) * sizeof(float);  // per block of 8 channels
+    args.ldb_n = x_offset(g, 0, 1) * sizeof(float);
     args.ldc_n = 2 * g.cout_pad * sizeof(float);
     for (size_t k0 = 0; k0 < g.cin; k0 += depth) {
       const size_t k = std::min(depth, g.cin - k0);
@@ -352,7 +361,7 @@ void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const f
           const size_t columns = pair ? kernels.paired_columns : kernels.columns;
           for (size_t t0 = g0; t0 < g1; t0 += columns) {
             const size_t nr = std::min(columns, g1 - t0);
-            args.b = x_slot + t0 * 2 * g.cin_pad + 2 * k0;  // k0: a multiple of 8
+            args.b = x_slot + x_offset(g, k0 / kLanes, t0);  // k0: a multiple of 8
             args.c = y_block + t0 * 2 * g.cout_pad;
             args.k = k;
             if (prefetched < a_bytes) args.prefetch = next_a + prefetched;
@@ -472,8 +481,8 @@ struct ChannelMajorStage {
       CmacArgs args;
       args.lda = 2 * lanes * sizeof(float);
       args.a_im = lanes * sizeof(float);
-      args.ldb_k = 2 * kLanes * sizeof(float);
-      args.ldb_n = 2 * g.cin_pad * sizeof(float);
+      args.ldb_k = x_offset(g, 1, 0) * sizeof(float);
+      args.ldb_n = x_offset(g, 0, 1) * sizeof(float);
       args.ldc_n = 2 * g.cout_pad * sizeof(float);
       args.mask = mask.lanes;
       args.a_pair = pair ? pair_offset * sizeof(float) : 0;
@@ -489,7 +498,7 @@ struct ChannelMajorStage {
           args.k = std::min(depth, g.cin - k0);
           for (size_t t0 = 0; t0 < count; t0 += columns, ++call) {
             const size_t nr = std::min(columns, count - t0);
-            args.b = x_slot + t0 * 2 * g.cin_pad + 2 * k0;
+            args.b = x_slot + x_offset(g, k0 / kLanes, t0);
             args.c = y_block + t0 * 2 * g.cout_pad;
             args.prefetch = call == 0 ? next + k0 * 2 * lanes
                             : call == 1 && pair ? next + pair_offset + k0 * 2 * lanes
@@ -541,7 +550,7 @@ nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const Con
   float* y = x + round_up(g.x_floats(), kAlignment / sizeof(float));
 
   const ForwardTransform input_transform({static_cast<uint8_t>(g.tile), static_cast<uint8_t>(g.tile),
-                                          static_cast<uint8_t>(g.tile), false},
+                                          static_cast<uint8_t>(g.tile), false, true},
                                          isa);
   const bool relu = p.relu && p.operation != ConvolutionOperation::input_gradient;
   const InverseTransform output_transform(
@@ -563,7 +572,7 @@ nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const Con
       float* own_y = own_x + round_up(g.x_floats(), kAlignment / sizeof(float));
       const size_t first = block * g.block, count = std::min(g.block, g.tiles - first);
       const auto t0 = std::chrono::steady_clock::now();
-      transform_inputs(g, stage, input_transform, t.input, first, count, own_x, false, nullptr);
+      transform_inputs(g, stage, input_transform, t.input, first, count, own_x, nullptr);
       const auto t1 = std::chrono::steady_clock::now();
       multiply(g, kernels, a, own_x, count, own_y, nullptr);
       const auto t2 = std::chrono::steady_clock::now();
@@ -580,7 +589,7 @@ nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const Con
     const size_t count = std::min(g.block, g.tiles - first);
     {
       StageTimer timer(context.profile->input_transform);
-      transform_inputs(g, stage, input_transform, t.input, first, count, x, false, context.threadpool);
+      transform_inputs(g, stage, input_transform, t.input, first, count, x, context.threadpool);
     }
     const OutputStage outputs{g, output_transform, unstage, y, first, count, bias, t.output};
     if (count == g.tiles) {  // one block: stages 2 and 3 by channels
@@ -645,7 +654,7 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
   const float* grad_output = t.kernel;
 
   const ForwardTransform input_transform({static_cast<uint8_t>(g.tile), static_cast<uint8_t>(g.tile),
-                                          static_cast<uint8_t>(g.tile), false},
+                                          static_cast<uint8_t>(g.tile), false, true},
                                          isa);
   const ForwardTransform gradient_transform(
       {static_cast<uint8_t>(g.tile), static_cast<uint8_t>(g.ph), static_cast<uint8_t>(g.pw), true}, isa);
@@ -659,7 +668,7 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
     const size_t count = std::min(g.block, g.tiles - first);
     {
       StageTimer timer(context.profile->input_transform);
-      transform_inputs(g, stage, input_transform, t.input, first, count, x, true, context.threadpool);
+      transform_inputs(g, stage, input_transform, t.input, first, count, x, context.threadpool);
     }
     {
       StageTimer timer(context.profile->output_transform);
@@ -695,7 +704,7 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
         args.lda = 2 * kLanes * sizeof(float);
         args.a_im = kLanes * sizeof(float);
         args.a_pair = pair ? panel_floats * sizeof(float) : 0;
-        args.ldb_k = 2 * kLanes * sizeof(float);
+        args.ldb_k = x_offset(g, 0, 1) * sizeof(float);
         args.ldb_n = sizeof(float);
         args.ldc_n = 2 * g.cout_pad * sizeof(float);
         args.k = count;
@@ -708,7 +717,7 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
         for (size_t i0 = 0; i0 < g.cin;) {
           const size_t block_end = std::min(g.cin, (i0 / kLanes + 1) * kLanes);
           const size_t nr = std::min(columns, block_end - i0);
-          args.b = x + slot * g.x_slot_stride() + (i0 / kLanes * g.block) * 2 * kLanes + i0 % kLanes;
+          args.b = x + slot * g.x_slot_stride() + x_offset(g, i0 / kLanes, 0) + i0 % kLanes;
           args.c = sum + slot * g.cin * 2 * g.cout_pad + i0 * 2 * g.cout_pad + ob * 2 * kLanes;
           if (pair) kernels.get_paired(slot < 2, accumulate, nr)(args);
           else kernels.get(slot < 2, accumulate, false, nr)(args);

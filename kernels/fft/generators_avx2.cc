@@ -46,6 +46,7 @@ Program trace_forward(const ForwardSpec& spec) {
       [&](size_t slot, trace::Value re, trace::Value im) {
         b.store({kOut, kOutStride, static_cast<uint16_t>(slot), 0}, re);
         b.store({kOutIm, kOutStride, static_cast<uint16_t>(slot), 0}, im);
+        if (spec.summed) b.store({kOutIm, kOutStride, static_cast<uint16_t>(slot), kVectorBytes}, b.add(re, im));
       });
   program.prune();
   return program;
@@ -493,7 +494,7 @@ void inverse_prologue(TraceGenerator& g) { g.lea(g.rdx, g.ptr[g.rdi + g.rdx]); }
 
 ForwardSpec decode_forward(const jit::KernelKey& key) {
   return {key.mr, static_cast<uint8_t>(key.nr / 16 + 1), static_cast<uint8_t>(key.nr % 16 + 1),
-          (key.flags & kConjugate) != 0};
+          (key.flags & kConjugate) != 0, (key.flags & kSummed) != 0};
 }
 
 InverseSpec decode_inverse(const jit::KernelKey& key) {
@@ -513,14 +514,15 @@ bool valid_extent(uint8_t tile, uint8_t rows, uint8_t cols) {
 // Ai - Ar), Ar + Ai; B: re, im, re + im; the lane mask. AVX2 (16 registers) serves up to
 // 3 columns; AVX-512VL (32 registers, the same 256-bit operations EVEX-encoded, masked A
 // loads under an opmask) up to 8.
-// Per k: two vector loads of A (masked or not), per column two broadcasts of B, an add and
-// three FMAs (pointwise: two FMAs). The k loop is unrolled k_unroll times (blocked B: 8).
+// Per k: two vector loads of A (masked or not), per column three broadcasts of B (Br, Bi,
+// Br + Bi) and three FMAs (pointwise: two of each). The k loop is unrolled k_unroll times
+// (blocked B: 8).
 // Column n of B or C is at base + n * stride: bases at columns 0, 3 and 6 and scaled
 // indices 1, 2 (and 4) reach columns 0..7.
 // Paired calls (AVX-512 only) run both 8-row blocks in one zmm register per operand: A's
-// two blocks joined by a 256-bit insert, B broadcast to 16 lanes (Bi as an embedded
-// broadcast of the add and the FMA), so a column takes three 512-bit FMAs instead of six
-// 256-bit ones; the halves of C are stored to the two blocks. Each lane sees the operations
+// two blocks joined by a 256-bit insert, B as embedded broadcasts of the FMAs, so a column
+// takes three 512-bit FMAs instead of six 256-bit ones; the halves of C are stored to the
+// two blocks. Each lane sees the operations
 // of an unpaired call, so the bits are the same.
 class CmacGenerator : public jit::x64::X64Generator {
  public:
@@ -534,8 +536,8 @@ class CmacGenerator : public jit::x64::X64Generator {
         blocked_((key.flags & kBlockedB) != 0),
         paired_((key.flags & kPairedA) != 0) {
     if (paired_) {
-      // zmm: Br, Br + Bi, then A of both blocks (re, im, sum), then the accumulators.
-      first_acc_ = 5;
+      // zmm: A of both blocks (re, im, sum), then the accumulators.
+      first_acc_ = 3;
     } else {
       const int first = static_cast<int>(3 * nr_);
       a_re = Ymm(first);
@@ -564,6 +566,7 @@ class CmacGenerator : public jit::x64::X64Generator {
   static constexpr int kK = offsetof(CmacArgs, k), kMask = offsetof(CmacArgs, mask),
                        kPrefetch = offsetof(CmacArgs, prefetch), kAPair = offsetof(CmacArgs, a_pair);
   static constexpr int kIm = static_cast<int>(kLanes * sizeof(float));  // B and C: imaginary parts
+  static constexpr int kSum = 2 * kIm;                                   // B: re + im
 
   // rdi: the arguments, then the prefetch stream; rbx, rbp saved (B bases at columns 3, 6).
   const Reg64 args = rdi, a = rsi, a_im_offset = rdx, lda = rcx, b = r8, b3 = rbx, b6 = rbp, ldb_k = r10, ldb_n = r11,
@@ -700,7 +703,7 @@ class CmacGenerator : public jit::x64::X64Generator {
         vfmadd231ps(acc(n, 0), ar, br);
         vfmadd231ps(acc(n, 1), ai, bim);
       } else {
-        vaddps(bs, br, bim);
+        vbroadcastss(bs, ptr[b_at(n, disp + kSum)]);
         vfmadd231ps(acc(n, 0), ar, bs);
         vfmadd231ps(acc(n, 1), a_sum, bim);
         vfmadd231ps(acc(n, 2), ai, br);
@@ -711,7 +714,7 @@ class CmacGenerator : public jit::x64::X64Generator {
 
   // The paired k step in zmm: lanes 0..7 block 0 (A at a), lanes 8..15 block 1 (A at a2).
   void step_paired(int disp) {
-    const Zmm zbr(0), zbs(1), zar(2), zai(3), zsum(4);
+    const Zmm zar(0), zai(1), zsum(2);
     vmovups(Ymm(zar.getIdx()), ptr[a]);
     vinsertf64x4(zar, zar, ptr[a2], 1);
     vmovups(Ymm(zai.getIdx()), ptr[a + a_im_offset]);
@@ -727,11 +730,9 @@ class CmacGenerator : public jit::x64::X64Generator {
         vfmadd231ps(p2, zai, ptr_b[b_at(n, disp + kIm)]);
       } else {
         const Zmm p3(acc(n, 2).getIdx());
-        vbroadcastss(zbr, ptr[b_at(n, disp)]);
-        vaddps(zbs, zbr, ptr_b[b_at(n, disp + kIm)]);
-        vfmadd231ps(p1, zar, zbs);
+        vfmadd231ps(p1, zar, ptr_b[b_at(n, disp + kSum)]);
         vfmadd231ps(p2, zsum, ptr_b[b_at(n, disp + kIm)]);
-        vfmadd231ps(p3, zai, zbr);
+        vfmadd231ps(p3, zai, ptr_b[b_at(n, disp)]);
       }
     }
     add(a, lda);

@@ -81,6 +81,7 @@ void reference_forward(const ForwardSpec& spec, const float* in, size_t in_strid
       [&](size_t slot, const Lanes& re, const Lanes& im) {
         store_lanes(at(out, slot * out_stride), re);
         store_lanes(at(out, slot * out_stride + out_im), im);
+        if (spec.summed) store_lanes(at(out, slot * out_stride + out_im + kLanes * sizeof(float)), b.add(re, im));
       });
 }
 
@@ -110,7 +111,7 @@ jit::KernelKey forward_key(const ForwardSpec& spec, Isa isa) {
   key.mr = spec.tile;
   key.nr = encode_extent(spec.rows, spec.cols);
   key.k_unroll = 1;
-  key.flags = spec.conjugate ? kConjugate : 0;
+  key.flags = (spec.conjugate ? kConjugate : 0) | (spec.summed ? kSummed : 0);
   return key;
 }
 

@@ -25,11 +25,14 @@ inline constexpr uint32_t kPointwise = 1u << 9;  // multiply-accumulate on a rea
 inline constexpr uint32_t kMaskedA = 1u << 10;   // multiply-accumulate: A loaded under a lane mask
 inline constexpr uint32_t kBlockedB = 1u << 11;  // multiply-accumulate: B's k index in blocks of 8
 inline constexpr uint32_t kPairedA = 1u << 13;   // multiply-accumulate: two 8-row blocks of A per call
+inline constexpr uint32_t kSummed = 1u << 14;    // forward: also store re + im (see ForwardSpec)
 
 // Forward transform of an (rows x cols) block of 8 tiles, zero-extended to tile x tile:
 //   input  (r, c): 8 floats at in + r * in_stride + c * 8 floats   (in_stride in bytes)
 //   output slot s: 8 real parts at out + s * out_stride, 8 imaginary parts at that + out_im
-//                  (bytes); the values are 2 X (fft_algorithm.h).
+//                  (bytes); the values are 2 X (fft_algorithm.h). Summed: also the 8 sums re + im
+//                  (of the stored values) 32 bytes after the imaginary parts, the third part
+//                  of the multiply-accumulate's B operand (cmac.h).
 using ForwardTransformFn = void (*)(const float* in, size_t in_stride, float* out, size_t out_stride,
                                     size_t out_im);
 
@@ -45,6 +48,7 @@ struct ForwardSpec {
   uint8_t rows;  // 1..tile
   uint8_t cols;  // 1..tile
   bool conjugate;
+  bool summed = false;  // also store re + im (the input transform, whose tiles are B in cmac.h)
 };
 
 struct InverseSpec {
