@@ -1,4 +1,4 @@
-// Reference versions of the Winograd F(6x6, 3x3) tile transforms (see transforms.h):
+// Reference versions of the Winograd tile transforms, F(6x6, 3x3) on 8x8 tiles and F(4x4, 3x3) on 6x6 (see transforms.h):
 // lane by lane in scalar C++, with the same operations in the same order as the JIT
 // code, fused multiply-adds included, so that both produce the same bits.
 #include <cmath>
@@ -170,70 +170,77 @@ void small_output_1d(const float m[6], float y[4]) {
 }
 
 // ---- 2-D transforms: one direction, then the other -------------------------------------
+// One template per transform over the tile (T = 8 or 6 points), the outputs per tile (N)
+// and the 1-D function; both tile sizes apply the directions in the same order.
 
-void input_reference(const InputTransformArgs* a) {
+using Input1d = void (*)(const float*, float*);
+using Kernel1d = void (*)(float, float, float, float*);
+using Output1d = void (*)(const float*, float*);
+
+template <size_t T, Input1d transform>
+void input_2d(const InputTransformArgs* a) {
   for (size_t b = 0; b < a->blocks; ++b) {
     for (size_t tile = 0; tile < kTileGroup; ++tile) {
       for (size_t l = 0; l < kLanes; ++l) {
         const float* in = a->tiles[tile] + (b * kLanes + l) * a->channel_strides[tile];
-        float t[8][8];  // t[r][j]: row r transformed (rows first: each row is transformed as it is read)
-        for (size_t r = 0; r < 8; ++r) {
-          float row[8];
-          for (size_t s = 0; s < 8; ++s) row[s] = in[r * a->row_strides[tile] + s];
-          input_1d(row, t[r]);
+        float t[T][T];  // t[r][j]: row r transformed (rows first: each row is transformed as it is read)
+        for (size_t r = 0; r < T; ++r) {
+          float row[T];
+          for (size_t s = 0; s < T; ++s) row[s] = in[r * a->row_strides[tile] + s];
+          transform(row, t[r]);
         }
-        for (size_t j = 0; j < 8; ++j) {
-          float column[8], transformed[8];
-          for (size_t r = 0; r < 8; ++r) column[r] = t[r][j];
-          input_1d(column, transformed);
-          for (size_t i = 0; i < 8; ++i)
-            a->output[(i * 8 + j) * a->position_stride + (b * kLanes + l) * kTileGroup + tile] = transformed[i];
+        for (size_t j = 0; j < T; ++j) {
+          float column[T], transformed[T];
+          for (size_t r = 0; r < T; ++r) column[r] = t[r][j];
+          transform(column, transformed);
+          for (size_t i = 0; i < T; ++i)
+            a->output[(i * T + j) * a->position_stride + (b * kLanes + l) * kTileGroup + tile] = transformed[i];
         }
       }
     }
   }
 }
 
-template <bool Rotated>
-void kernel_reference(const KernelTransformArgs* a) {
+template <size_t T, Kernel1d transform, bool Rotated>
+void kernel_2d(const KernelTransformArgs* a) {
   for (size_t k = 0; k < a->steps; ++k) {
     for (size_t l = 0; l < kLanes * a->groups; ++l) {
       const float* taps = a->kernel + l * a->lane_stride + k * a->step_stride;
       float g[3][3];
       for (size_t index = 0; index < 9; ++index) g[index / 3][index % 3] = taps[Rotated ? 8 - index : index];
-      float t[8][3];  // t[i][kx]: column kx transformed
+      float t[T][3];  // t[i][kx]: column kx transformed
       for (size_t kx = 0; kx < 3; ++kx) {
-        float column[8];
-        kernel_1d(g[0][kx], g[1][kx], g[2][kx], column);
-        for (size_t i = 0; i < 8; ++i) t[i][kx] = column[i];
+        float column[T];
+        transform(g[0][kx], g[1][kx], g[2][kx], column);
+        for (size_t i = 0; i < T; ++i) t[i][kx] = column[i];
       }
-      for (size_t i = 0; i < 8; ++i) {
-        float row[8];
-        kernel_1d(t[i][0], t[i][1], t[i][2], row);
-        for (size_t j = 0; j < 8; ++j) a->output[(i * 8 + j) * a->position_stride + k * a->output_step + l] = row[j];
+      for (size_t i = 0; i < T; ++i) {
+        float row[T];
+        transform(t[i][0], t[i][1], t[i][2], row);
+        for (size_t j = 0; j < T; ++j) a->output[(i * T + j) * a->position_stride + k * a->output_step + l] = row[j];
       }
     }
   }
 }
 
-template <bool Relu, bool Stride2>
-void output_reference(const OutputTransformArgs* a) {
+template <size_t T, size_t N, Output1d transform, bool Relu, bool Stride2>
+void output_2d(const OutputTransformArgs* a) {
   constexpr size_t step = Stride2 ? 2 : 1;
   for (size_t b = 0; b < a->blocks; ++b) {
     for (size_t l = 0; l < kLanes; ++l) {
       const size_t lane = b * kLanes + l;
-      float z[6][8];  // z[r][j]: column j transformed
-      for (size_t j = 0; j < 8; ++j) {
-        float column[8], transformed[6];
-        for (size_t i = 0; i < 8; ++i) column[i] = a->input[(i * 8 + j) * a->position_stride + lane];
-        output_1d(column, transformed);
-        for (size_t r = 0; r < 6; ++r) z[r][j] = transformed[r];
+      float z[N][T];  // z[r][j]: column j transformed
+      for (size_t j = 0; j < T; ++j) {
+        float column[T], transformed[N];
+        for (size_t i = 0; i < T; ++i) column[i] = a->input[(i * T + j) * a->position_stride + lane];
+        transform(column, transformed);
+        for (size_t r = 0; r < N; ++r) z[r][j] = transformed[r];
       }
       float* out = a->output + lane * a->channel_stride;
-      for (size_t r = 0; r < 6; r += step) {
-        float y[6];
-        output_1d(z[r], y);
-        for (size_t s = 0; s < 6; s += step) {
+      for (size_t r = 0; r < N; r += step) {
+        float y[N];
+        transform(z[r], y);
+        for (size_t s = 0; s < N; s += step) {
           float v = y[s] + a->bias[lane];
           if (Relu) v = v > 0.0f ? v : 0.0f;
           out[(r / step) * a->row_stride + s / step] = v;
@@ -243,102 +250,29 @@ void output_reference(const OutputTransformArgs* a) {
   }
 }
 
-// F(4x4, 3x3): the same order of directions as the 8x8 transforms.
-void small_input_reference(const InputTransformArgs* a) {
-  constexpr size_t T = kSmallTile;
-  for (size_t b = 0; b < a->blocks; ++b) {
-    for (size_t tile = 0; tile < kTileGroup; ++tile) {
-      for (size_t l = 0; l < kLanes; ++l) {
-        const float* in = a->tiles[tile] + (b * kLanes + l) * a->channel_strides[tile];
-        float t[T][T];
-        for (size_t r = 0; r < T; ++r) {
-          float row[T];
-          for (size_t s = 0; s < T; ++s) row[s] = in[r * a->row_strides[tile] + s];
-          small_input_1d(row, t[r]);
-        }
-        for (size_t j = 0; j < T; ++j) {
-          float column[T], transformed[T];
-          for (size_t r = 0; r < T; ++r) column[r] = t[r][j];
-          small_input_1d(column, transformed);
-          for (size_t i = 0; i < T; ++i)
-            a->output[(i * T + j) * a->position_stride + (b * kLanes + l) * kTileGroup + tile] = transformed[i];
-        }
-      }
-    }
-  }
-}
-
-template <bool Rotated>
-void small_kernel_reference(const KernelTransformArgs* a) {
-  constexpr size_t T = kSmallTile;
-  for (size_t k = 0; k < a->steps; ++k) {
-    for (size_t l = 0; l < kLanes * a->groups; ++l) {
-      const float* taps = a->kernel + l * a->lane_stride + k * a->step_stride;
-      float g[3][3];
-      for (size_t index = 0; index < 9; ++index) g[index / 3][index % 3] = taps[Rotated ? 8 - index : index];
-      float t[T][3];
-      for (size_t kx = 0; kx < 3; ++kx) {
-        float column[T];
-        small_kernel_1d(g[0][kx], g[1][kx], g[2][kx], column);
-        for (size_t i = 0; i < T; ++i) t[i][kx] = column[i];
-      }
-      for (size_t i = 0; i < T; ++i) {
-        float row[T];
-        small_kernel_1d(t[i][0], t[i][1], t[i][2], row);
-        for (size_t j = 0; j < T; ++j) a->output[(i * T + j) * a->position_stride + k * a->output_step + l] = row[j];
-      }
-    }
-  }
-}
-
-template <bool Relu>
-void small_output_reference(const OutputTransformArgs* a) {
-  constexpr size_t T = kSmallTile, N = kSmallOutput;
-  for (size_t b = 0; b < a->blocks; ++b) {
-    for (size_t l = 0; l < kLanes; ++l) {
-      const size_t lane = b * kLanes + l;
-      float z[N][T];
-      for (size_t j = 0; j < T; ++j) {
-        float column[T], transformed[N];
-        for (size_t i = 0; i < T; ++i) column[i] = a->input[(i * T + j) * a->position_stride + lane];
-        small_output_1d(column, transformed);
-        for (size_t r = 0; r < N; ++r) z[r][j] = transformed[r];
-      }
-      float* out = a->output + lane * a->channel_stride;
-      for (size_t r = 0; r < N; ++r) {
-        float y[N];
-        small_output_1d(z[r], y);
-        for (size_t s = 0; s < N; ++s) {
-          float v = y[s] + a->bias[lane];
-          if (Relu) v = v > 0.0f ? v : 0.0f;
-          out[r * a->row_stride + s] = v;
-        }
-      }
-    }
-  }
-}
-
 }  // namespace
 
-InputTransform reference_small_input_transform() { return small_input_reference; }
+InputTransform reference_small_input_transform() { return input_2d<kSmallTile, small_input_1d>; }
 
 KernelTransform reference_small_kernel_transform(bool rotated) {
-  return rotated ? small_kernel_reference<true> : small_kernel_reference<false>;
+  return rotated ? kernel_2d<kSmallTile, small_kernel_1d, true> : kernel_2d<kSmallTile, small_kernel_1d, false>;
 }
 
 OutputTransform reference_small_output_transform(bool relu) {
-  return relu ? small_output_reference<true> : small_output_reference<false>;
+  return relu ? output_2d<kSmallTile, kSmallOutput, small_output_1d, true, false>
+              : output_2d<kSmallTile, kSmallOutput, small_output_1d, false, false>;
 }
 
-InputTransform reference_input_transform() { return input_reference; }
+InputTransform reference_input_transform() { return input_2d<kTile, input_1d>; }
 
 KernelTransform reference_kernel_transform(bool rotated) {
-  return rotated ? kernel_reference<true> : kernel_reference<false>;
+  return rotated ? kernel_2d<kTile, kernel_1d, true> : kernel_2d<kTile, kernel_1d, false>;
 }
 
 OutputTransform reference_output_transform(OutputVariant v) {
-  if (v.stride2) return v.relu ? output_reference<true, true> : output_reference<false, true>;
-  return v.relu ? output_reference<true, false> : output_reference<false, false>;
+  if (v.stride2)
+    return v.relu ? output_2d<kTile, kOutput, output_1d, true, true> : output_2d<kTile, kOutput, output_1d, false, true>;
+  return v.relu ? output_2d<kTile, kOutput, output_1d, true, false> : output_2d<kTile, kOutput, output_1d, false, false>;
 }
 
 }  // namespace nnjit::winograd
