@@ -333,6 +333,26 @@ TEST(Winograd6x6Selection, AutoTakesSmallTilesOnSmallImagesOnly) {
   EXPECT_EQ(reported, nnp_convolution_algorithm_wt8x8);
 }
 
+// The plan on two threads with the compute strategy where private blocks fit the L2: they
+// reread all of U per block, so where U outgrows the L2 each thread runs a fused stage of its
+// own instead and no whole U is written (the workspace holds none); a U that fits stays.
+TEST(WinogradPlan, TwoThreadsFuseWhereTheKernelOutgrowsTheL2) {
+  nnjit::Hardware hw = nnjit::detect_hardware(nullptr);
+  hw.isa = nnjit::Isa::reference;
+  hw.l2_bytes = size_t{2} << 20;
+  auto workspace = [&](size_t channels, nnp_convolution_transform_strategy strategy) {
+    const nnjit::ConvolutionProblem problem{nnjit::ConvolutionOperation::inference, 1, channels, channels, {56, 56},
+                                            {1, 1, 1, 1}, {3, 3}, {1, 1}, false, strategy};
+    return nnjit::winograd::kWinogradKernels.workspace_bytes(problem, hw, 2);
+  };
+  const auto compute = nnp_convolution_transform_strategy_compute, reuse = nnp_convolution_transform_strategy_reuse;
+  const size_t u256 = 64 * 256 * 256 * sizeof(float), u64 = 64 * 64 * 64 * sizeof(float);  // 16 MiB, 1 MiB
+  EXPECT_LT(workspace(256, compute), u256);  // fused per thread
+  // 64 channels: U (1 MiB) fits the L2 and private blocks keep it; so does the reuse
+  // strategy, which transforms nothing.
+  EXPECT_GE(workspace(64, compute), u64 + workspace(64, reuse));
+}
+
 // ---- precompute / reuse -----------------------------------------------------------------
 
 TEST(WinogradPrecompute, ReuseEqualsComputeAcrossCallsAndThreads) {

@@ -237,17 +237,25 @@ Plan make_plan(const ConvolutionProblem& p, size_t tile, const Hardware& hw, siz
   plan.own_kernel = p.strategy != nnp_convolution_transform_strategy_reuse;
   // (Its tasks are panels of output channels: at least two per thread.)
   const bool private_fits = private_tiles > 0 && tiles >= 2 * private_tiles;
+  const size_t participants = std::max<size_t>(threads, 1);
+  const size_t tiles_per_thread = divide_round_up(tiles, participants);
+  const bool fused_per_thread_serves = threads > 1 && tiles_per_thread >= kMinFusedBlockTiles &&
+                                       tiles_per_thread <= kFusedMaxTiles &&
+                                       tiles_per_thread * tile_bytes <= kFusedBlockBytes;
+  // Private blocks reread all of U per block: where U does not fit the L2 and the kernel is
+  // transformed in the call, a fused stage per thread wins where it serves (vgg.conv3_2 at
+  // batch 1, two threads, 2 MiB L2: 12-tile private blocks rereading a 16 MiB U, against 50
+  // tiles per thread fused: 1.06-1.2x).
+  const bool u_exceeds_l2 = g.positions * o * i * sizeof(float) > hw.l2_bytes;
+  const bool private_wins = private_fits && !(plan.own_kernel && fused_per_thread_serves && u_exceeds_l2);
   // With several threads, private blocks win over the fused stage where both serve: the
   // fused stage shares V and M between the cores (resnet18.conv2 at batch 1, two threads on
   // cores that share no cache: 1.3x faster private).
-  const size_t participants = std::max<size_t>(threads, 1);
   const bool shared_fused = tiles * participants <= kFusedMaxTiles && tiles * tile_bytes <= kFusedBlockBytes &&
-                            divide_round_up(o, kNr) >= 2 * participants && !(threads > 1 && private_fits);
-  const size_t tiles_per_thread = divide_round_up(tiles, participants);
-  const bool fused_per_thread = threads > 1 && !private_fits && tiles_per_thread >= kMinFusedBlockTiles &&
-                                tiles_per_thread <= kFusedMaxTiles && tiles_per_thread * tile_bytes <= kFusedBlockBytes;
+                            divide_round_up(o, kNr) >= 2 * participants && !(threads > 1 && private_wins);
+  const bool fused_per_thread = fused_per_thread_serves && !private_wins;
   plan.fused = plan.own_kernel && (fused_per_thread || shared_fused);
-  plan.private_blocks = plan.fused ? fused_per_thread : private_fits;
+  plan.private_blocks = plan.fused ? fused_per_thread : private_wins;
   if (plan.fused && plan.private_blocks) {
     plan.block_tiles = tiles_per_thread;
   } else {
