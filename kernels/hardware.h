@@ -58,6 +58,10 @@ struct Hardware {
   size_t l3_bytes = 0;
   size_t cores = 1;
   size_t logical_processors = 1;
+  // One last-level cache (cpuinfo's L3) serves every processor, so a line one core wrote
+  // reaches another from it; false where that is unknown (no cache reported: the legacy
+  // leaves say nothing about sharing) or where processors sit on separate caches.
+  bool shared_last_level_cache = false;
 
   // The best instruction set that is built into the library, detected on this
   // CPU and allowed by the NNJIT_ISA environment variable.

@@ -59,6 +59,8 @@ void detect_caches(Hardware& hw) {
   const cpuinfo_cache* l3 = cpuinfo_get_l3_cache(0);
   size_t l1 = per_core_bytes(cpuinfo_get_l1d_cache(0)), l2 = per_core_bytes(cpuinfo_get_l2_cache(0));
   hw.l3_bytes = l3 != nullptr ? l3->size : 0;
+  hw.shared_last_level_cache = l3 != nullptr && l3->size != 0 && cpuinfo_get_processors_count() > 1 &&
+                               l3->processor_count >= cpuinfo_get_processors_count();
   if (l1 == 0 && l2 == 0 && hw.l3_bytes == 0) {
     const LegacyCaches legacy = legacy_caches();
     l1 = legacy.l1d_bytes;

@@ -35,6 +35,11 @@ TEST(Hardware, DetectedCachesAreOrdered) {
   EXPECT_GT(hw.l1d_bytes, 0u);
   EXPECT_LE(hw.l1d_bytes, hw.l2_bytes);
   if (hw.l3_bytes != 0) EXPECT_LE(hw.l2_bytes, hw.l3_bytes);
+  // A last-level cache shared by every processor is an L3 seen by several of them.
+  if (hw.shared_last_level_cache) {
+    EXPECT_GT(hw.l3_bytes, 0u);
+    EXPECT_GT(hw.logical_processors, 1u);
+  }
 }
 
 }  // namespace

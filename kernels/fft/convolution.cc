@@ -600,12 +600,14 @@ nnp_status run_forward(const ConvolutionProblem& p, const Geometry& g, const Con
     }
     const OutputStage outputs{g, output_transform, unstage, y, first, count, bias, t.output};
     // One block: stages 2 and 3 by channels where the kernel transform is fused into them or
-    // several threads share the block. On one thread with the kernel transformed first or
-    // precomputed, slot by slot instead: a slot's X stays in L1 and its kernel slice in L2,
-    // where by channels every task rereads all of X (1.5 MiB for resnet18.conv2 ft16x16).
-    // Reuse, one thread (Xeon, medians of 4 runs each): resnet18.conv2 1.06x (ft16x16) /
-    // 1.08x (ft8x8), alexnet.conv2 1.06x / 1.03x, vgg.conv2_2 0.99x / 1.02x.
-    const bool by_channels = fused || pthreadpool_get_threads_count(context.threadpool) > 1;
+    // several threads share the block on cores without a shared cache. Otherwise slot by slot:
+    // a slot's X stays in L1 and its kernel slice in L2, where by channels every task rereads
+    // all of X (1.5 MiB for resnet18.conv2 ft16x16), and the output stage reads Y through
+    // the shared cache. Reuse, one thread (Xeon, medians of 4 runs each): resnet18.conv2
+    // 1.06x (ft16x16) / 1.08x (ft8x8), alexnet.conv2 1.06x / 1.03x, vgg.conv2_2 0.99x / 1.02x;
+    // two threads, ft16x16: alexnet.conv2 1.0-1.2x, 5x5 64 -> 128 at 28x28 1.2-1.3x.
+    const bool shared_block = pthreadpool_get_threads_count(context.threadpool) > 1;
+    const bool by_channels = fused || (shared_block && !context.hardware->shared_last_level_cache);
     if (count == g.tiles && by_channels) {
       const ChannelMajorStage stage{g, kernels, fused ? nullptr : a, t.kernel, scratch};
       stage.run(x, count, y, outputs, context);
