@@ -189,5 +189,21 @@ TEST(FftDriver, BlockingOverTilesKeepsResults) {
   }
 }
 
+// Forward blocks hold at least twice the transformed kernel where half the last-level cache
+// does (a heavy kernel is streamed once per block): the workspace of a 128-channel 3x3 layer
+// at 112x112 with ft16x16 (a 16 MiB kernel) grows with a large L3, and that of a 16-channel
+// one (128 KiB) does not.
+TEST(FftDriver, BlocksGrowWithTheKernelWhereTheCacheHoldsThem) {
+  Hardware small = detect_hardware(nullptr), large = small;
+  small.l3_bytes = size_t{8} << 20;
+  large.l3_bytes = size_t{256} << 20;
+  auto workspace = [](size_t channels, const Hardware& hw) {
+    const Problem pr = make(ConvolutionOperation::output, 1, channels, channels, 112, 112, 3, kSeed);
+    return kFft16x16Kernels.workspace_bytes(pr.p, hw, 1);
+  };
+  EXPECT_GT(workspace(128, large), workspace(128, small) + (size_t{8} << 20));  // X + Y of 64 tiles, not 12
+  EXPECT_EQ(workspace(16, large), workspace(16, small));
+}
+
 }  // namespace
 }  // namespace nnjit::fft

@@ -12,8 +12,9 @@ namespace nnjit::fft {
 // Whether an FFT of `tile` x `tile` serves the problem (kernel within the tile, stride 1).
 bool serves(const ConvolutionProblem& problem, size_t tile);
 
-// Exact workspace bytes of run() on a pool of `threads` threads.
-size_t workspace_bytes(const ConvolutionProblem& problem, size_t tile, size_t threads);
+// Exact workspace bytes of run() on a pool of `threads` threads on `hardware` (the blocking
+// depends on its cache sizes).
+size_t workspace_bytes(const ConvolutionProblem& problem, size_t tile, const Hardware& hardware, size_t threads);
 
 // Bytes of a transformed kernel: output_channels * input_channels * tile * tile floats,
 // whatever the input size.

@@ -8,8 +8,8 @@ namespace {
 template <size_t Tile>
 struct Set {
   static bool applies(const ConvolutionProblem& p, const Hardware&) { return serves(p, Tile); }
-  static size_t workspace(const ConvolutionProblem& p, const Hardware&, size_t threads) {
-    return workspace_bytes(p, Tile, threads);
+  static size_t workspace(const ConvolutionProblem& p, const Hardware& hw, size_t threads) {
+    return workspace_bytes(p, Tile, hw, threads);
   }
   static size_t kernel_bytes(const ConvolutionProblem& p, const Hardware&) {
     return transformed_kernel_bytes(p, Tile);
