@@ -83,12 +83,12 @@ constexpr size_t kAlignment = 64;
 constexpr size_t kBlockBudgetBytes = size_t{4} << 20;
 constexpr size_t kGradientBlockBudgetBytes = size_t{16} << 20;
 constexpr size_t kLargestBlockBudgetBytes = size_t{32} << 20;
+constexpr size_t kMaxCmacDepth = 256;                  // channels per microkernel call
 
 size_t forward_block_budget(const ConvolutionProblem& p, size_t tile, const Hardware& hw) {
-  const size_t kernel = p.input_channels * p.output_channels * tile * tile * sizeof(float);
+  const size_t kernel = transformed_kernel_bytes(p, tile);
   return std::max(kBlockBudgetBytes, std::min({2 * kernel, hw.l3_bytes / 2, kLargestBlockBudgetBytes}));
 }
-constexpr size_t kMaxCmacDepth = 256;                  // channels per microkernel call
 
 size_t divide_round_up(size_t a, size_t b) { return (a + b - 1) / b; }
 size_t round_up(size_t a, size_t b) { return divide_round_up(a, b) * b; }
