@@ -146,6 +146,7 @@ struct Geometry {
 
   size_t tiles_per_image() const { return tiles_y * tiles_x; }
   size_t tiles() const { return batch * tiles_per_image(); }
+  size_t whole_u_bytes() const { return positions * out_channels * in_channels * sizeof(float); }
 };
 
 Geometry geometry_of(const ConvolutionProblem& p, size_t tile) {
@@ -246,7 +247,7 @@ Plan make_plan(const ConvolutionProblem& p, size_t tile, const Hardware& hw, siz
   // transformed in the call, a fused stage per thread wins where it serves (vgg.conv3_2 at
   // batch 1, two threads, 2 MiB L2: 12-tile private blocks rereading a 16 MiB U, against 50
   // tiles per thread fused: 1.06-1.2x).
-  const bool u_exceeds_l2 = g.positions * o * i * sizeof(float) > hw.l2_bytes;
+  const bool u_exceeds_l2 = g.whole_u_bytes() > hw.l2_bytes;
   const bool private_wins = private_fits && !(plan.own_kernel && fused_per_thread_serves && u_exceeds_l2);
   // With several threads, private blocks win over the fused stage where both serve: the
   // fused stage shares V and M between the cores (resnet18.conv2 at batch 1, two threads on
@@ -392,7 +393,7 @@ void transform_kernels(const Geometry& g, const float* kernel, float* transforme
                        pthreadpool_t pool) {
   const Isa isa = hw.isa;
   // U beyond a quarter of the last-level cache bypasses the caches.
-  const bool streaming = g.positions * g.out_channels * g.in_channels * sizeof(float) > hw.l3_bytes / 4;
+  const bool streaming = g.whole_u_bytes() > hw.l3_bytes / 4;
   const size_t o_count = g.out_channels, i_count = g.in_channels;
   const KernelTransforms f = kernel_transforms(isa, g);
   constexpr size_t kChunk = 32;  // input channels per task
@@ -759,7 +760,7 @@ nnp_status run(const ConvolutionProblem& p, size_t tile, const ConvolutionTensor
   // cache comes from memory in every call: its kernels prefetch it further ahead (on
   // alexnet.conv4's 25 MiB U, in a 32 MiB L3, that was 7 % slower).
   const size_t tiles = g.tiles();
-  const bool u_in_memory = !plan.fused && g.positions * o_count * i_count * sizeof(float) > hw.l3_bytes;
+  const bool u_in_memory = !plan.fused && g.whole_u_bytes() > hw.l3_bytes;
   const uint32_t layout = jit::kPanelsA | (u_in_memory ? jit::kFarPrefetchB : 0);
   for (size_t rows : {std::min(plan.block_tiles, tiles), tiles - (plan.blocks - 1) * plan.block_tiles}) {
     stages.chunks.each(rows, [&](size_t i0, size_t n) {
