@@ -205,5 +205,19 @@ TEST(FftDriver, BlocksGrowWithTheKernelWhereTheCacheHoldsThem) {
   EXPECT_EQ(workspace(16, large), workspace(16, small));
 }
 
+// The compute strategy with one block of tiles transforms the kernel panel by panel inside the
+// multiply (no whole transformed kernel in the workspace) only where X and a panel fit 3/4 of
+// the L2, as every panel rereads X: a resnet18.conv2-shaped call (64 -> 64 at 56x56, ft16x16,
+// X 1.5 MiB) transforms the whole kernel (4 MiB) first with a 2 MiB L2 and not with 8 MiB.
+TEST(FftDriver, KernelTransformFusesOnlyWhereTheL2HoldsX) {
+  Hardware small = detect_hardware(nullptr), large = small;
+  small.l2_bytes = size_t{2} << 20;
+  large.l2_bytes = size_t{8} << 20;
+  const Problem pr = make(ConvolutionOperation::inference, 1, 64, 64, 56, 56, 3, kSeed);
+  const size_t whole_kernel = kFft16x16Kernels.transformed_kernel_bytes(pr.p, small);
+  EXPECT_GE(kFft16x16Kernels.workspace_bytes(pr.p, small, 1), whole_kernel);
+  EXPECT_LT(kFft16x16Kernels.workspace_bytes(pr.p, large, 1), whole_kernel);
+}
+
 }  // namespace
 }  // namespace nnjit::fft
