@@ -43,7 +43,8 @@
 //
 // ---- Layouts (floats; "pad" = rounded up to 8) ----------------------------------------
 // transformed kernel A:  [slot][out channel / 8][in channel][re, im][8 (last block: Cout % 8)]
-//                        (Cout x Cin x T^2 floats in all)
+//                        (Cout x Cin x T^2 floats in all; in the workspace, slots an odd
+//                        number of lines apart)
 // X (block):             [slot][in channel / 8][tile][re 8, im 8, re + im 8]   (slots an odd
 //                        number of lines apart; the sums serve the Gauss products, cmac.h)
 // Y (block):             [slot][tile][out channel / 8][re 8, im 8]  (likewise)
@@ -99,6 +100,20 @@ size_t round_up(size_t a, size_t b) { return divide_round_up(a, b) * b; }
 // imaginary parts and their sums (the multiply-accumulate's B operand, cmac.h).
 constexpr size_t kXParts = 3;
 
+// Floats between the slots of the transformed kernel A: Cin x 2 x Cout, often a multiple of
+// 4 KiB (64 -> 192 channels: 96 KiB). A kernel transform writes one line to every slot, all
+// of them then in one L1 set; in the workspace (compute strategy, output, input gradient)
+// the stride has one line more where that makes it an odd number of lines (Zen 5, compute
+// strategy at batch 1, one thread: alexnet.conv2 ft16x16 1.7-2.4x, ft8x8 1.15x;
+// resnet18.conv2 ft16x16 1.9x; vgg.conv2_2 ft16x16 1.15x). The caller's precomputed kernel
+// keeps the exact stride: there the multiply's 4 KiB panels stay page-aligned (one line
+// more cost reuse about 4 %), and its size is exactly Cout x Cin x T^2 floats.
+size_t kernel_slot_stride(const ConvolutionProblem& p, size_t cin, size_t cout) {
+  const bool precomputed = p.strategy == nnp_convolution_transform_strategy_precompute ||
+                           p.strategy == nnp_convolution_transform_strategy_reuse;
+  return precomputed ? cin * 2 * cout : odd_line_stride(cin * 2 * cout);
+}
+
 struct Geometry {
   size_t tile, slots;
   size_t cin, cout;  // channels of the transformed input and of the result (roles)
@@ -114,10 +129,13 @@ struct Geometry {
   bool flip;  // input gradient: kernel turned 180 degrees, channel roles swapped
   bool private_blocks;  // forward, several blocks and threads: each thread runs whole blocks
                         // through the three stages in its own X and Y
+  size_t kernel_slot_stride;  // floats between the slots of the transformed kernel A (below)
 
   size_t tiles_per_image() const { return tiles_y * tiles_x; }
   size_t cin_blocks() const { return cin_pad / kLanes; }
   size_t cout_blocks() const { return cout_pad / kLanes; }
+  // Result channels in block ob of 8 (the last may be partial).
+  size_t lanes(size_t ob) const { return std::min(kLanes, cout - ob * kLanes); }
   // Float strides of the block buffers, an odd number of lines: a transform writes (or
   // reads) one line per slot, and with a power-of-two stride all its lines fall into one L1
   // set (resnet18.conv2 ft16x16, 128 slots 8 KiB apart: 1.2-1.3x at batch 1 on one thread
@@ -172,6 +190,7 @@ Geometry geometry(const ConvolutionProblem& p, size_t tile, const Hardware& hw, 
   }
   g.cin_pad = round_up(g.cin, kLanes);
   g.cout_pad = round_up(g.cout, kLanes);
+  g.kernel_slot_stride = kernel_slot_stride(p, g.cin, g.cout);
   g.ph = tile - g.kh + 1;
   g.pw = tile - g.kw + 1;
   g.tiles_y = divide_round_up(g.out_h, g.ph);
@@ -211,26 +230,25 @@ TilePosition position(const Geometry& g, size_t t) {
   return {t / per_image, t % per_image / g.tiles_x, t % g.tiles_x};
 }
 
-size_t kernel_floats(const Geometry& g) { return g.cin * g.cout * g.tile * g.tile; }
+size_t kernel_floats(const Geometry& g) { return g.slots * g.kernel_slot_stride; }
 
 // ---- kernel transform ------------------------------------------------------------------
 
 // Transformed kernel: per slot, one panel per block of 8 result channels ro (the last may
 // be partial, L < 8 lanes), and in it per transformed input channel ri the L real parts
-// then the L imaginary parts: A[slot][ro / 8][ri][re, im][L]. Exactly Cout x Cin x T^2
-// floats, and each multiply-accumulate call streams one contiguous panel.
-size_t kernel_slot_floats(const Geometry& g) { return g.cin * 2 * g.cout; }
+// then the L imaginary parts: A[slot][ro / 8][ri][re, im][L], slots kernel_slot_stride
+// floats apart; each multiply-accumulate call streams one contiguous panel.
 size_t kernel_panel_offset(const Geometry& g, size_t ob) { return ob * kLanes * 2 * g.cin; }
 
 // The kernel transform (conjugated, so that the multiply-accumulate computes correlations)
-// of one transformed input channel ri for the result channels of block ob: the panel rows
-// at panel + ri * 2 * L (+ slot * slot_stride floats), L = the block's lanes.
+// of one transformed input channel ri for the result channels of block ob: L real parts
+// then L imaginary parts at row + slot * slot_stride floats, L = the block's lanes.
 // `stager` (chunks of 8 covering the kernel width) copies the forward kernel's taps of 8
 // output channels: a kh x kw "image" per channel, channels cin * kh * kw floats apart.
 void transform_kernel_panel(const Geometry& g, const ForwardTransform& transform, const TileStager& stager,
-                            const float* kernel, size_t ri, size_t ob, float* panel, size_t slot_stride) {
+                            const float* kernel, size_t ri, size_t ob, float* row, size_t slot_stride) {
   const size_t taps = g.kh * g.kw;
-  const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+  const size_t lanes = g.lanes(ob);
   alignas(64) float staged[kMaxTile * kMaxTile * kLanes];
   size_t staged_row = g.kw * kLanes;  // floats per kernel row in `staged`
   if (!g.flip) {
@@ -245,7 +263,6 @@ void transform_kernel_panel(const Geometry& g, const ForwardTransform& transform
       for (size_t tap = 0; tap < taps; ++tap) staged[tap * kLanes + lane] = w[taps - 1 - tap];
     }
   }
-  float* row = panel + ri * 2 * lanes;
   if (lanes == kLanes) {
     transform(staged, staged_row * sizeof(float), row, slot_stride * sizeof(float), kLanes * sizeof(float));
     return;
@@ -273,7 +290,8 @@ void transform_kernels(const Geometry& g, const float* kernel, float* a, const E
   parallel_for(context.threadpool, g.cin * g.cout_blocks(), [&](size_t task) {
     // Input channels inner: consecutive transforms fill consecutive lines of every slot.
     const size_t ob = task / g.cin, ri = task % g.cin;
-    transform_kernel_panel(g, transform, stager, kernel, ri, ob, a + kernel_panel_offset(g, ob), kernel_slot_floats(g));
+    transform_kernel_panel(g, transform, stager, kernel, ri, ob, a + kernel_panel_offset(g, ob) + ri * 2 * g.lanes(ob),
+                           g.kernel_slot_stride);
   });
 }
 
@@ -284,9 +302,13 @@ void transform_kernels(const Geometry& g, const float* kernel, float* a, const E
 // of X: only where X and a panel fit 3/4 of the L2 (Xeon, 2 MiB L2, against transforming the
 // whole kernel first: resnet18.conv2, X 1.5 MiB (ft16x16) / 2.4 MiB (ft8x8), 1.25x / 1.10x
 // faster unfused on one thread, ft16x16 1.41x on two; alexnet.conv2, X 0.9 / 1.2 MiB, 1.1x
-// faster fused).
-constexpr size_t kFusedPanelBytes = size_t{512} << 10;
-size_t fused_panel_bytes(const Geometry& g) { return round_up(g.slots * g.cin * 2 * kLanes * sizeof(float), kAlignment); }
+// faster fused; both measured before the slot strides below had their odd line).
+constexpr size_t kFusedPanelBytes = size_t{640} << 10;  // 64 input channels at ft16x16: 520 KiB
+// A fused panel's slot stride (L lanes): an odd number of lines, like A's in the workspace
+// (with 64 input channels 4 KiB; padded, alexnet.conv2 ft16x16 fused about 1.5x faster on
+// Zen 5).
+size_t fused_slot_floats(const Geometry& g, size_t lanes) { return odd_line_stride(g.cin * 2 * lanes); }
+size_t fused_panel_bytes(const Geometry& g) { return round_up(g.slots * fused_slot_floats(g, kLanes) * sizeof(float), kAlignment); }
 bool fused_kernel_transform(const ConvolutionProblem& p, const Geometry& g, const Hardware& hw) {
   return p.strategy == nnp_convolution_transform_strategy_compute && g.tiles <= g.block &&
          fused_panel_bytes(g) <= kFusedPanelBytes &&
@@ -356,9 +378,9 @@ void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const f
     const float* x_slot = x + slot * g.x_slot_stride();
     // Prefetch stream: the next slot's kernel slice, then its X, one chunk of lines per call.
     const size_t next_slot = std::min(slot + 1, g.slots - 1);
-    const char* next_a = reinterpret_cast<const char*>(a + next_slot * kernel_slot_floats(g));
+    const char* next_a = reinterpret_cast<const char*>(a + next_slot * g.kernel_slot_stride);
     const char* next_x = reinterpret_cast<const char*>(x + next_slot * g.x_slot_stride());
-    const size_t a_bytes = kernel_slot_floats(g) * sizeof(float);
+    const size_t a_bytes = g.kernel_slot_stride * sizeof(float);
     const size_t x_bytes = count * kXParts * g.cin_pad * sizeof(float);
     size_t prefetched = 0;
     CmacArgs args;
@@ -370,14 +392,14 @@ void multiply(const Geometry& g, const CmacSet& kernels, const float* a, const f
       for (size_t g0 = 0; g0 < count; g0 += group) {
         const size_t g1 = std::min(count, g0 + group);
         for (size_t ob = 0; ob < g.cout_blocks();) {
-          const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+          const size_t lanes = g.lanes(ob);
           // Two whole blocks of output channels per call where the paired kernels exist.
           const bool pair = kernels.paired && (ob + 2) * kLanes <= g.cout;
           const LaneMask mask(lanes);
           args.lda = 2 * lanes * sizeof(float);
           args.a_im = lanes * sizeof(float);
           args.mask = mask.lanes;
-          args.a = a + slot * kernel_slot_floats(g) + kernel_panel_offset(g, ob) + k0 * 2 * lanes;
+          args.a = a + slot * g.kernel_slot_stride + kernel_panel_offset(g, ob) + k0 * 2 * lanes;
           args.a_pair = pair ? (kernel_panel_offset(g, ob + 1) - kernel_panel_offset(g, ob)) * sizeof(float) : 0;
           float* y_block = y + slot * g.y_slot_stride() + ob * 2 * kLanes;
           const size_t columns = pair ? kernels.paired_columns : kernels.columns;
@@ -413,7 +435,7 @@ struct OutputStage {
 
   void tile(size_t t, size_t ob) const {
     const TilePosition tp = position(g, first + t);
-    const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+    const size_t lanes = g.lanes(ob);
     alignas(32) float bias_lanes[kLanes] = {};
     if (bias != nullptr) std::memcpy(bias_lanes, bias + ob * kLanes, lanes * sizeof(float));
     alignas(64) float result[kMaxTile * kMaxTile * kLanes];
@@ -482,19 +504,20 @@ struct ChannelMajorStage {
     parallel_for(context.threadpool, units.count, [&](size_t task) {
       const bool pair = units.paired(task);
       const size_t ob = units.first_block(task);
-      const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+      const size_t lanes = g.lanes(ob);
       // Block ob's panel in slot 0, the slot stride, and block ob + 1's panel from there.
       const float* panel = a + kernel_panel_offset(g, ob);
-      size_t slot_stride = kernel_slot_floats(g), pair_offset = kernel_panel_offset(g, ob + 1) - kernel_panel_offset(g, ob);
+      size_t slot_stride = g.kernel_slot_stride, pair_offset = kernel_panel_offset(g, ob + 1) - kernel_panel_offset(g, ob);
       const size_t slot_index = slots.acquire();
       if (a == nullptr) {
         float* own = scratch + slot_index * 2 * panel_floats;
-        slot_stride = g.cin * 2 * lanes;
+        slot_stride = fused_slot_floats(g, lanes);
         pair_offset = panel_floats;
         const auto t0 = std::chrono::steady_clock::now();
         for (size_t b = 0; b < (pair ? 2u : 1u); ++b)
           for (size_t ri = 0; ri < g.cin; ++ri)
-            transform_kernel_panel(g, transform, stager, kernel, ri, ob + b, own + b * panel_floats, slot_stride);
+            transform_kernel_panel(g, transform, stager, kernel, ri, ob + b,
+                                   own + b * panel_floats + ri * 2 * g.lanes(ob + b), slot_stride);
         transform_ns +=
             std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
         panel = own;
@@ -708,7 +731,7 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
         const TilePosition tp = position(g, first + tl);
         alignas(64) float staged[kMaxTile * kMaxTile * kLanes];
         const float* image = grad_output + (tp.image * g.cout + ob * kLanes) * g.out_h * g.out_w;
-        stage_gradient(image, g.out_h, g.out_w, std::min(kLanes, g.cout - ob * kLanes),
+        stage_gradient(image, g.out_h, g.out_w, g.lanes(ob),
                        static_cast<ptrdiff_t>(tp.ty * g.ph), static_cast<ptrdiff_t>(tp.tx * g.pw), g.ph, g.pw, staged);
         gradient_transform(staged, chunks(g.pw) * kLanes * kLanes * sizeof(float),
                            gt + (ob * g.block + tl) * 2 * kLanes, g.y_slot_stride() * sizeof(float),
@@ -765,7 +788,7 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
     alignas(32) const float no_bias[kLanes] = {};
     kernel_transform(sum + i * 2 * g.cout_pad + ob * 2 * kLanes, g.cin * 2 * g.cout_pad * sizeof(float),
                      kLanes * sizeof(float), result, g.kw * kLanes * sizeof(float), no_bias);
-    const size_t lanes = std::min(kLanes, g.cout - ob * kLanes);
+    const size_t lanes = g.lanes(ob);
     for (size_t lane = 0; lane < lanes; ++lane) {
       float* w = t.output + ((ob * kLanes + lane) * g.cin + i) * taps;
       for (size_t tap = 0; tap < taps; ++tap)
