@@ -80,10 +80,12 @@ constexpr size_t kAlignment = 64;
 // size (vgg.conv2_2 ft16x16, a 16 MiB kernel, went from six blocks of 12 tiles to one of 64:
 // batch 1 1T 1.1x compute, 1.15x reuse, 2T 1.05-1.07x; bench/ab.sh). Kernel gradient: larger, as
 // every block reads and writes the whole frequency-domain gradient sum (Cin x Cout x T^2
-// floats) once, and the multiply-accumulate calls sum over the block's tiles.
+// floats) once, and the multiply-accumulate calls sum over the block's tiles; at least the
+// size of that sum (gradient_block_budget).
 constexpr size_t kBlockBudgetBytes = size_t{4} << 20;
 constexpr size_t kGradientBlockBudgetBytes = size_t{16} << 20;
 constexpr size_t kLargestBlockBudgetBytes = size_t{32} << 20;
+constexpr size_t kLargestGradientBlockBudgetBytes = size_t{256} << 20;
 constexpr size_t kMaxCmacDepth = 256;                  // channels per microkernel call
 
 size_t forward_block_budget(const ConvolutionProblem& p, size_t tile, const Hardware& hw) {
@@ -146,6 +148,24 @@ struct Geometry {
   size_t y_floats() const { return slots * y_slot_stride(); }
 };
 
+// The kernel gradient's frequency-domain sum: per slot Cin x 2 x Cout (padded) floats, the
+// slots an odd number of lines apart. The final inverse transform reads one line per slot,
+// and with the plain stride (a multiple of 4 KiB for Cout a multiple of 64: 2 MiB at 512
+// channels) all 144 lines of a 16x16 transform fell into one L1 set.
+size_t gradient_sum_slot_stride(const Geometry& g) { return odd_line_stride(g.cin * 2 * g.cout_pad); }
+size_t gradient_sum_floats(const Geometry& g) { return g.slots * gradient_sum_slot_stride(g); }
+
+// The kernel gradient's block budget: every block reads and writes the whole sum once, so a
+// block holds at least as much as the sum (up to kLargestGradientBlockBudgetBytes; the
+// workspace is then at most about twice the sum). With the final transform's prefetch
+// (run_kernel_gradient), Zen 5, batch 16, bench/ab.sh: vgg.conv4_2 ft16x16 (a 256 MiB sum)
+// 1.55x one thread / 1.57x two, vgg.conv5_2 1.72x, vgg.conv3_2 1.09x; vgg.conv5_2 ft8x8
+// 1.08x; resnet18.conv2 and alexnet.conv2 (sums under 16 MiB) unchanged.
+size_t gradient_block_budget(const Geometry& g) {
+  return std::clamp(gradient_sum_floats(g) * sizeof(float), kGradientBlockBudgetBytes,
+                    kLargestGradientBlockBudgetBytes);
+}
+
 std::atomic<size_t> g_block_budget{0};  // tests: 0 = the defaults above
 
 // Tiles a thread's block must have at least for one block of tiles to be split between
@@ -198,7 +218,7 @@ Geometry geometry(const ConvolutionProblem& p, size_t tile, const Hardware& hw, 
   g.tiles = g.images * g.tiles_per_image();
   const bool kernel_gradient = p.operation == ConvolutionOperation::kernel_gradient;
   g.block = choose_block(g.tiles, g.slots * (kXParts * g.cin_pad + 2 * g.cout_pad) * sizeof(float), kCmacPairedColumns,
-                         kernel_gradient ? kGradientBlockBudgetBytes : forward_block_budget(p, tile, hw));
+                         kernel_gradient ? gradient_block_budget(g) : forward_block_budget(p, tile, hw));
   if (!kernel_gradient && g.tiles > g.block) {
     // Forward, several blocks: as many as the budget needs (a multiple of the threads, which
     // run them as private blocks), all of about the same size. (The budget's block alone
@@ -680,8 +700,6 @@ size_t forward_workspace_bytes(const ConvolutionProblem& p, const Geometry& g, c
 // and 1.3x; vgg.conv1_2 1.1-1.4x and 1.25x.
 constexpr size_t kGradientPairedColumns = 4;
 
-size_t gradient_sum_floats(const Geometry& g) { return g.slots * g.cin * 2 * g.cout_pad; }
-
 size_t kernel_gradient_workspace_bytes(const Geometry& g) {
   return round_up(gradient_sum_floats(g) * sizeof(float), kAlignment) +
          round_up(g.x_floats() * sizeof(float), kAlignment) + round_up(g.y_floats() * sizeof(float), kAlignment);
@@ -772,7 +790,7 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
           const size_t block_end = std::min(g.cin, (i0 / kLanes + 1) * kLanes);
           const size_t nr = std::min(columns, block_end - i0);
           args.b = x + slot * g.x_slot_stride() + x_offset(g, i0 / kLanes, 0) + i0 % kLanes;
-          args.c = sum + slot * g.cin * 2 * g.cout_pad + i0 * 2 * g.cout_pad + ob * 2 * kLanes;
+          args.c = sum + slot * gradient_sum_slot_stride(g) + i0 * 2 * g.cout_pad + ob * 2 * kLanes;
           if (pair) kernels.get_paired(slot < 2, accumulate, nr)(args);
           else kernels.get(slot < 2, accumulate, false, nr)(args);
           i0 += nr;
@@ -782,11 +800,18 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
   }
   StageTimer timer(context.profile->kernel_transform);
   const size_t taps = g.kh * g.kw;
-  parallel_for(context.threadpool, g.cin * g.cout_blocks(), [&](size_t task) {
+  const size_t tasks = g.cin * g.cout_blocks(), sum_slot_stride = gradient_sum_slot_stride(g);
+  // Task (input channel i, block ob of 8 result channels): its slot 0 in the sum.
+  auto sum_column = [&](size_t task) { return sum + (task / g.cout_blocks()) * 2 * g.cout_pad + (task % g.cout_blocks()) * 2 * kLanes; };
+  parallel_for(context.threadpool, tasks, [&](size_t task) {
     const size_t i = task / g.cout_blocks(), ob = task % g.cout_blocks();
     alignas(64) float result[kMaxTile * kMaxTile * kLanes];
     alignas(32) const float no_bias[kLanes] = {};
-    kernel_transform(sum + i * 2 * g.cout_pad + ob * 2 * kLanes, g.cin * 2 * g.cout_pad * sizeof(float),
+    // The next task's lines, one per slot in as many pages: too many streams for the
+    // hardware prefetchers (vgg.conv5_2 ft16x16 at batch 16, one thread: this stage 1.6x).
+    if (task + 1 < tasks)
+      for (size_t s = 0; s < g.slots; ++s) __builtin_prefetch(sum_column(task + 1) + s * sum_slot_stride);
+    kernel_transform(sum_column(task), sum_slot_stride * sizeof(float),
                      kLanes * sizeof(float), result, g.kw * kLanes * sizeof(float), no_bias);
     const size_t lanes = g.lanes(ob);
     for (size_t lane = 0; lane < lanes; ++lane) {
