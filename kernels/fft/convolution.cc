@@ -782,7 +782,7 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
         args.a_pair = pair ? panel_floats * sizeof(float) : 0;
         args.ldb_k = x_offset(g, 0, 1) * sizeof(float);
         args.ldb_n = sizeof(float);
-        args.ldc_n = 2 * g.cout_pad * sizeof(float);
+        args.ldc_n = gradient_sum_offset(g, 0, 1, 0) * sizeof(float);  // per input channel
         args.k = count;
         args.mask = nullptr;
         // The next unit's panel (the same slot's, or the next slot's first).
@@ -815,8 +815,10 @@ nnp_status run_kernel_gradient(const Geometry& g, const ConvolutionTensors& t, c
     alignas(32) const float no_bias[kLanes] = {};
     // The next task's lines, one per slot in as many pages: too many streams for the
     // hardware prefetchers (vgg.conv5_2 ft16x16 at batch 16, one thread: this stage 1.7x).
-    if (task + 1 < tasks)
-      for (size_t s = 0; s < g.slots; ++s) __builtin_prefetch(sum_column(task + 1) + s * sum_slot_stride);
+    if (task + 1 < tasks) {
+      const float* next = sum_column(task + 1);
+      for (size_t s = 0; s < g.slots; ++s) __builtin_prefetch(next + s * sum_slot_stride);
+    }
     kernel_transform(sum_column(task), sum_slot_stride * sizeof(float),
                      kLanes * sizeof(float), result, g.kw * kLanes * sizeof(float), no_bias);
     const size_t lanes = g.lanes(ob);
